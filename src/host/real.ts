@@ -1,0 +1,55 @@
+/** The real `Host`: spawns mount/umount/mknod/setfattr and signals processes. */
+import fs from 'node:fs/promises';
+import { internal } from '../lib/errors.js';
+import type { Host } from './host.js';
+import { runProgram } from './process.js';
+
+async function must(file: string, args: string[], what: string): Promise<void> {
+  const r = await runProgram(file, args);
+  if (r.code !== 0) throw internal(`${what}: ${r.stderr.trim() || `${file} exited ${r.code}`}`);
+}
+
+async function mountedTargets(): Promise<Set<string>> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  // Field 5 is the mount point, with spaces and specials octal-escaped.
+  return new Set(text.split('\n').filter(Boolean).map((l) => l.split(' ')[4]!.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)))));
+}
+
+export const realHost: Host = {
+  run: runProgram,
+  async mountOverlay(lower, upper, work, target) {
+    // Overlay needs at least one lower dir; an image with no layers gets an empty one from the caller.
+    const opts = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work},index=off`;
+    await must('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], `mount overlay on ${target}`);
+  },
+  async unmount(target) {
+    if (!(await mountedTargets()).has(target)) return;
+    const r = await runProgram('umount', [target]);
+    if (r.code !== 0) await must('umount', ['-l', target], `unmount ${target}`);
+  },
+  async isMounted(target) {
+    return (await mountedTargets()).has(target);
+  },
+  async makeWhiteout(path) {
+    await must('mknod', [path, 'c', '0', '0'], `whiteout ${path}`);
+  },
+  async setOpaque(dir) {
+    await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', dir], `opaque ${dir}`);
+  },
+  kill(pid, signal) {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  alive(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  },
+};
