@@ -39,6 +39,9 @@ export class RecordingHost implements Host {
   async setOpaque(dir: string) {
     this.calls.push({ op: 'setOpaque', args: [dir] });
   }
+  async loopbackUp(pid: number) {
+    this.calls.push({ op: 'loopbackUp', args: [pid] });
+  }
   kill(pid: number, signal: NodeJS.Signals | number) {
     this.calls.push({ op: 'kill', args: [pid, signal] });
     return true;

@@ -24,4 +24,7 @@ export interface Host {
   kill(pid: number, signal: NodeJS.Signals | number): boolean;
   /** True while `pid` exists. */
   alive(pid: number): boolean;
+  /** Brings the loopback interface up inside the network namespace of `pid`. */
+  loopbackUp(pid: number): Promise<void>;
 }
+

@@ -36,6 +36,9 @@ export const realHost: Host = {
   async setOpaque(dir) {
     await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', dir], `opaque ${dir}`);
   },
+  async loopbackUp(pid) {
+    await must('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'lo', 'up'], 'loopback up');
+  },
   kill(pid, signal) {
     try {
       process.kill(pid, signal);

@@ -1,0 +1,102 @@
+/**
+ * Command-line options of `npm run bench` (`node dist/bench/main.js`).
+ *
+ * Quick runs: `--only run,load --runs 5`; one side only while the other is being written:
+ * `--skip-berth` / `--skip-docker`. A partial run does not touch BENCHMARKS.md unless `--write`.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+
+/** The measurements, by the short names `--only` accepts. */
+export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem'] as const;
+export type Metric = (typeof METRICS)[number];
+
+export interface BenchOptions {
+  only: Set<Metric>;
+  /** Timed `run --rm` and `ps` repetitions. */
+  runs: number;
+  warmups: number;
+  /** Containers started for run -d / ps / memory / rm -f. */
+  containers: number;
+  loadRuns: number;
+  skipBerth: boolean;
+  skipDocker: boolean;
+  /** true/false when given, undefined = write only on a full run. */
+  write: boolean | undefined;
+  /** Keep the temp dir and logs (daemons are still stopped). */
+  keep: boolean;
+  verbose: boolean;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
+  return n;
+}
+
+function metricList(v: string): Set<Metric> {
+  const out = new Set<Metric>();
+  for (const raw of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = raw === 'run-d' ? 'rund' : raw === 'memory' ? 'mem' : raw;
+    if (!(METRICS as readonly string[]).includes(m)) {
+      throw new InvalidArgumentError(`unknown metric "${raw}" (choose from ${METRICS.join(', ')})`);
+    }
+    out.add(m as Metric);
+  }
+  return out;
+}
+
+/** Parses `argv` (process.argv); exits with usage on bad input, like any CLI. */
+export function parseOptions(argv: string[]): BenchOptions {
+  const cmd = new Command('bench')
+    .description('Berth vs. the reference dockerd, driven by the same docker CLI')
+    .option('--only <metrics>', `comma-separated subset of ${METRICS.join(',')}`, metricList)
+    .option('--runs <n>', 'timed repetitions of run --rm and ps', positive, 15)
+    .option('--warmups <n>', 'untimed warm-up runs before run --rm and ps', nonNegative, 2)
+    .option('--containers <n>', 'containers for run -d, ps, memory and rm -f', positive, 20)
+    .option('--load-runs <n>', 'timed docker load repetitions', positive, 3)
+    .option('--skip-berth', 'measure the reference dockerd only', false)
+    .option('--skip-docker', 'measure Berth only', false)
+    .option('--write', 'write BENCHMARKS.md even on a partial run')
+    .option('--no-write', 'never write BENCHMARKS.md')
+    .option('--keep', 'keep the temp dir with the daemons\' logs', false)
+    .option('-v, --verbose', 'print every sample', false)
+    .parse(argv);
+  const o = cmd.opts<{
+    only?: Set<Metric>;
+    runs: number;
+    warmups: number;
+    containers: number;
+    loadRuns: number;
+    skipBerth: boolean;
+    skipDocker: boolean;
+    write?: boolean;
+    keep: boolean;
+    verbose: boolean;
+  }>();
+  if (o.skipBerth && o.skipDocker) cmd.error('--skip-berth and --skip-docker together leave nothing to measure');
+  // commander sets write=true by default because of --no-write; tell "given" from "default".
+  const given = argv.some((a) => a === '--write' || a === '--no-write');
+  return {
+    only: o.only ?? new Set(METRICS),
+    runs: o.runs,
+    warmups: o.warmups,
+    containers: o.containers,
+    loadRuns: o.loadRuns,
+    skipBerth: o.skipBerth,
+    skipDocker: o.skipDocker,
+    write: given ? o.write : undefined,
+    keep: o.keep,
+    verbose: o.verbose,
+  };
+}
+
+/** True when every metric runs on both engines with the default sizes, i.e. a run worth recording. */
+export function isFullRun(o: BenchOptions): boolean {
+  return o.only.size === METRICS.length && !o.skipBerth && !o.skipDocker && o.containers === 20;
+}

@@ -1,0 +1,33 @@
+/**
+ * The narrow views of other engine parts that the container service needs (ARCHITECTURE
+ * principle 2): an image resolver and a snapshotter, not the whole image service.
+ */
+export interface ImageView {
+  id: string;
+  repoTags: string[];
+  chainIds: string[];
+  config: {
+    config?: {
+      Env?: string[] | null;
+      Cmd?: string[] | null;
+      Entrypoint?: string[] | null;
+      WorkingDir?: string;
+      User?: string;
+      Labels?: Record<string, string> | null;
+      ExposedPorts?: Record<string, object> | null;
+      Volumes?: Record<string, object> | null;
+      StopSignal?: string;
+    };
+  };
+}
+
+export interface ImageResolver {
+  resolve(ref: string): ImageView;
+}
+
+export interface ContainerSnapshots {
+  prepare(key: string, chainIds: string[]): Promise<{ lower: string[]; upper: string; work: string }>;
+  remove(key: string): Promise<void>;
+  diff(key: string, chainIds: string[]): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
+  usage(key: string): Promise<number>;
+}

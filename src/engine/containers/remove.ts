@@ -1,0 +1,63 @@
+/**
+ * `rm` and `container prune`: a container is removed only when stopped (or with force, after
+ * SIGKILL). The record is deleted first — the commit point — then its writable layer.
+ */
+import fs from 'node:fs/promises';
+import { dropTrace } from '../../lib/trace.js';
+import { exited } from './lifecycle.js';
+import { cancelRestart, releaseRuntime } from './monitor.js';
+import type { ContainerRecord } from './record.js';
+import type { ContainerService } from './service.js';
+import { check } from './state.js';
+
+export interface RemoveOptions {
+  force?: boolean;
+  volumes?: boolean;
+}
+
+/** Removes a stopped container. Call with the container's lock held. */
+export async function removeContainer(svc: ContainerService, rec: ContainerRecord, opts: RemoveOptions): Promise<void> {
+  cancelRestart(rec);
+  check('remove', rec.State.Status, rec.Id);
+  rec.State.Status = 'removing';
+  await releaseRuntime(svc, rec);
+  await svc.forget(rec.Id);
+  await svc.opts.snapshots.remove(rec.Id);
+  await fs.rm(svc.bundleDir(rec.Id), { recursive: true, force: true });
+  dropTrace(rec.Id);
+  svc.announce('destroy', rec);
+  svc.emit('destroy', rec.Id);
+}
+
+/** `DELETE /containers/{id}`: with force, kills a running container first. */
+export async function removeByRequest(svc: ContainerService, rec: ContainerRecord, opts: RemoveOptions): Promise<void> {
+  if (opts.force && ['running', 'paused', 'restarting'].includes(rec.State.Status)) {
+    cancelRestart(rec);
+    const done = exited(svc, rec, 30_000);
+    await svc.withLock(rec.Id, async () => {
+      rec.State.ManuallyStopped = true;
+      if (rec.State.Status === 'paused') await svc.opts.runtime.resume(rec.Id).catch(() => undefined);
+      svc.opts.host.kill(rec.State.Pid, 'SIGKILL');
+    });
+    await done;
+  }
+  await svc.withLock(rec.Id, async () => {
+    // An auto-remove container may already be gone once it exited.
+    if (!svc.find(rec.Id)) return;
+    await removeContainer(svc, rec, opts);
+  });
+}
+
+/** Removes every stopped container; returns Docker's prune report. */
+export async function pruneContainers(svc: ContainerService, until?: number): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+  const deleted: string[] = [];
+  let space = 0;
+  for (const rec of svc.all()) {
+    if (!['exited', 'created', 'dead'].includes(rec.State.Status)) continue;
+    if (until !== undefined && Date.parse(rec.Created) / 1000 >= until) continue;
+    space += await svc.opts.snapshots.usage(rec.Id).catch(() => 0);
+    await svc.withLock(rec.Id, () => removeContainer(svc, rec, {}));
+    deleted.push(rec.Id);
+  }
+  return { ContainersDeleted: deleted, SpaceReclaimed: space };
+}

@@ -1,0 +1,125 @@
+/**
+ * The container service: the engine's registry of containers (the dockerd/containerd role for
+ * containers). It indexes records by id and name, serializes verbs per container, and
+ * announces lifecycle events; the verbs themselves live in one file each.
+ */
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import type { Host } from '../../host/host.js';
+import { invalidArgument, notFound } from '../../lib/errors.js';
+import type { OciRuntime } from '../runtime/runtime.js';
+import type { ContainerSnapshots, ImageResolver } from './deps.js';
+import { RecordStore, type ContainerRecord } from './record.js';
+
+export interface ServiceOptions {
+  dataRoot: string;
+  execRoot: string;
+  host: Host;
+  runtime: OciRuntime;
+  images: ImageResolver;
+  snapshots: ContainerSnapshots;
+  /** Host path of a static init for `--init` (Debian's tini-static), if installed. */
+  initBinary?: string;
+  /** Parent cgroup for every container of this daemon. */
+  cgroupParent: string;
+}
+
+/** Lifecycle events: `start`, `exit` (id, exitCode), `destroy`, and Docker-shaped `event`s. */
+export class ContainerService extends EventEmitter {
+  readonly store: RecordStore;
+  private byId = new Map<string, ContainerRecord>();
+  private locks = new Map<string, Promise<unknown>>();
+
+  constructor(readonly opts: ServiceOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.store = new RecordStore(path.join(opts.dataRoot, 'containers'));
+  }
+
+  bundleDir(id: string): string {
+    return path.join(this.opts.execRoot, 'containers', id);
+  }
+  rootfsDir(id: string): string {
+    return path.join(this.bundleDir(id), 'rootfs');
+  }
+
+  async loadRecords(): Promise<ContainerRecord[]> {
+    const recs = await this.store.loadAll();
+    for (const r of recs) this.byId.set(r.Id, r);
+    return recs;
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.byId.values()];
+  }
+
+  /** Finds a container by full id, name (with or without `/`), or unique id prefix. */
+  get(ref: string): ContainerRecord {
+    const rec = this.find(ref);
+    if (!rec) throw notFound(`No such container: ${ref}`);
+    return rec;
+  }
+
+  find(ref: string): ContainerRecord | undefined {
+    if (!ref) return undefined;
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    for (const r of this.byId.values()) if (r.Name === name) return r;
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const hits = [...this.byId.values()].filter((r) => r.Id.startsWith(ref));
+    if (hits.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    return hits[0];
+  }
+
+  nameTaken(name: string): ContainerRecord | undefined {
+    const full = name.startsWith('/') ? name : `/${name}`;
+    for (const r of this.byId.values()) if (r.Name === full) return r;
+    return undefined;
+  }
+
+  /** The id of a container that uses image `imageId`, if any (for `rmi` without force). */
+  usingImage(imageId: string): string | undefined {
+    for (const r of this.byId.values()) if (r.ImageId === imageId) return r.Id;
+    return undefined;
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    this.byId.set(rec.Id, rec);
+    await this.store.save(rec);
+  }
+
+  async forget(id: string): Promise<void> {
+    await this.store.delete(id);
+    this.byId.delete(id);
+  }
+
+  /** Runs `fn` with the container's lock held, so verbs on one container never interleave. */
+  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    }
+  }
+
+  /** Emits a Docker-shaped container event (consumed by `/events` in a later stage). */
+  announce(action: string, rec: ContainerRecord, extra: Record<string, string> = {}): void {
+    const now = Date.now();
+    this.emit('event', {
+      Type: 'container',
+      Action: action,
+      Actor: { ID: rec.Id, Attributes: { image: rec.ImageRef, name: rec.Name.slice(1), ...rec.Config.Labels, ...extra } },
+      scope: 'local',
+      time: Math.floor(now / 1000),
+      timeNano: now * 1e6,
+      status: action,
+      id: rec.Id,
+      from: rec.ImageRef,
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `start`: mounts the container's root file system (image layers + container layer as one
+ * overlay), writes the OCI bundle, and has conmon run `runc create`, then `runc start`.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { failedPrecondition, invalidArgument, isKind } from '../../lib/errors.js';
+import { span } from '../../lib/trace.js';
+import { buildSpec, mergeEnv } from '../runtime/spec.js';
+import { resolveUser } from '../runtime/user.js';
+import type { ContainerRecord } from './record.js';
+import type { ContainerService } from './service.js';
+import { check } from './state.js';
+
+async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
+  const dirs = svc.store.dirs;
+  const files = { hostname: dirs.file(rec.Id, 'hostname'), hosts: dirs.file(rec.Id, 'hosts'), resolvConf: dirs.file(rec.Id, 'resolv.conf') };
+  const hn = rec.Config.Hostname!;
+  await fs.writeFile(files.hostname, `${hn}\n`);
+  await fs.writeFile(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`);
+  // Like Docker, copy the host's resolvers but not loopback ones, which mean nothing inside.
+  const hostConf = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const kept = hostConf.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+  await fs.writeFile(files.resolvConf, kept.includes('nameserver') ? kept : `${kept}\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n`);
+  return files;
+}
+
+/** Maps runc's start failure to Docker's exit code and error kind (127 not found, 126 cannot run). */
+export function startFailure(message: string): { exitCode: number; error: Error } {
+  const full = `OCI runtime create failed: ${message}: unknown`;
+  if (/executable file not found|no such file or directory/.test(message)) return { exitCode: 127, error: invalidArgument(full) };
+  if (/permission denied|is a directory/.test(message)) return { exitCode: 126, error: invalidArgument(full) };
+  return { exitCode: 128, error: failedPrecondition(full) };
+}
+
+/** Starts a created or exited container. Resolves once the process is running. */
+export async function startContainer(svc: ContainerService, rec: ContainerRecord): Promise<void> {
+  if (rec.State.Status === 'running') throw failedPrecondition('already running');
+  check('start', rec.State.Status, rec.Id);
+  const id = rec.Id;
+  const { host, runtime, snapshots } = svc.opts;
+  const bundle = svc.bundleDir(id);
+  const rootfs = svc.rootfsDir(id);
+  try {
+    await span(id, 'mount rootfs', async () => {
+      const layer = await snapshots.prepare(id, rec.ChainIds);
+      await fs.mkdir(rootfs, { recursive: true });
+      if (!(await host.isMounted(rootfs))) await host.mountOverlay(layer.lower, layer.upper, layer.work, rootfs);
+    });
+    await span(id, 'write bundle', async () => {
+      const etcFiles = await writeEtcFiles(svc, rec);
+      const user = await resolveUser(rootfs, rec.Config.User);
+      const env = mergeEnv([], rec.Config.Env ?? [], rec.Config.Hostname!, !!rec.Config.Tty, user.home);
+      if (rec.HostConfig.Init && !svc.opts.initBinary) throw invalidArgument('--init requested but no init binary (tini) is installed');
+      const spec = buildSpec({ rec, env, user, etcFiles, initBinary: svc.opts.initBinary, cgroupParent: svc.opts.cgroupParent });
+      if (rec.HostConfig.NetworkMode === 'host') {
+        const linux = spec.linux as { namespaces: Array<{ type: string }> };
+        linux.namespaces = linux.namespaces.filter((n) => n.type !== 'network');
+      }
+      // Docker keeps the whole log across restarts; conmon appends to it.
+      await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    });
+    const { pid } = await span(id, 'runtime create', async () => {
+      try {
+        return await runtime.create({ id, bundle, logPath: svc.store.dirs.logFile(id), tty: !!rec.Config.Tty, stdin: !!rec.Config.OpenStdin });
+      } catch (err) {
+        if (isKind(err, 'FailedPrecondition')) throw Object.assign(new Error(err.message), { runtimeMessage: err.message });
+        throw err;
+      }
+    });
+    if (rec.HostConfig.NetworkMode !== 'host') await span(id, 'network', () => host.loopbackUp(pid));
+    await span(id, 'runtime start', () => runtime.start(id));
+    rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt, ManuallyStopped: false };
+    await svc.save(rec);
+    svc.announce('start', rec);
+    svc.emit('start', id);
+  } catch (err) {
+    await runtime.delete(id, true).catch(() => undefined);
+    await host.unmount(rootfs).catch(() => undefined);
+    const runtimeMessage = (err as { runtimeMessage?: string }).runtimeMessage;
+    if (runtimeMessage === undefined) throw err;
+    const { exitCode, error } = startFailure(runtimeMessage);
+    rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', ExitCode: exitCode, Error: error.message, Pid: 0 };
+    await svc.save(rec);
+    throw error;
+  }
+}

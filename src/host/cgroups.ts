@@ -1,0 +1,15 @@
+/**
+ * Reading container cgroups (v1 hierarchy, as runc's cgroupfs driver lays it out on this kind
+ * of hybrid host). Used for OOM detection now and for `stats` later.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+const V1_ROOT = '/sys/fs/cgroup';
+
+/** How many times the kernel's OOM killer fired in the container's memory cgroup. */
+export async function oomKills(cgroupPath: string): Promise<number> {
+  const text = await fs.readFile(path.join(V1_ROOT, 'memory', cgroupPath, 'memory.oom_control'), 'utf8').catch(() => '');
+  const m = /^oom_kill (\d+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
