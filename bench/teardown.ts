@@ -5,7 +5,7 @@
  * Used after a normal run, after a failure and on Ctrl-C. Each step is best effort and says what
  * it could not undo instead of throwing, so one stuck mount does not leave processes running.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listProcs, run, signal, waitGone } from './proc.js';
 
@@ -113,6 +113,28 @@ export async function cleanTree(dir: string, keep: boolean): Promise<string[]> {
       if (statSync(dir).isDirectory()) rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       problems.push(`could not remove ${dir}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** Directories dockerd and containerd-shim create at fixed paths outside our roots, deepest first. */
+const FIXED_DIRS = ['/run/containerd/s', '/run/containerd', '/run/docker/plugins', '/run/docker'];
+
+/** Which of the fixed directories exist now (call before starting the daemons). */
+export function fixedDirsBefore(): Set<string> {
+  return new Set(FIXED_DIRS.filter((d) => existsSync(d)));
+}
+
+/** Removes the fixed directories that did not exist before, only if they are empty. */
+export function removeFixedDirs(before: Set<string>): string[] {
+  const problems: string[] = [];
+  for (const d of FIXED_DIRS) {
+    if (before.has(d) || !existsSync(d)) continue;
+    try {
+      rmdirSync(d);
+    } catch (e) {
+      problems.push(`left ${d} in place: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
   return problems;

@@ -1,4 +1,5 @@
 /** The real `Host`: spawns mount/umount/mknod/setfattr and signals processes. */
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { internal } from '../lib/errors.js';
 import type { Host } from './host.js';
@@ -48,11 +49,13 @@ export const realHost: Host = {
     }
   },
   alive(pid) {
+    // A zombie still answers kill(pid, 0), so read its state: 'Z' (zombie) and 'X' (dead) are gone.
     try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
     }
   },
 };

@@ -26,6 +26,15 @@ async function readExitCode(file: string): Promise<number | undefined> {
   return 255;
 }
 
+/**
+ * Waits (briefly) for conmon to exit: it writes the exit file first and drains the container's
+ * last output into the log after, so "exited" is announced only once the log is complete.
+ */
+async function monitorGone(svc: ContainerService, pid: number | undefined): Promise<void> {
+  if (!pid) return;
+  for (let i = 0; i < 400 && svc.opts.host.alive(pid); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** Releases what a stopped container held: runtime state, cgroup, rootfs mount. */
 export async function releaseRuntime(svc: ContainerService, rec: ContainerRecord): Promise<void> {
   await svc.opts.runtime.delete(rec.Id, true).catch((err) => log.warn('runtime delete failed', { id: rec.Id, error: messageOf(err) }));
@@ -35,6 +44,7 @@ export async function releaseRuntime(svc: ContainerService, rec: ContainerRecord
 /** Records that `rec`'s process ended with `code`, then applies --rm or the restart policy. */
 export async function finalizeExit(svc: ContainerService, rec: ContainerRecord, code: number): Promise<void> {
   if (!['running', 'paused', 'restarting'].includes(rec.State.Status)) return;
+  await monitorGone(svc, rec.State.MonitorPid);
   const oom = (await oomKills(`${svc.opts.cgroupParent}/${rec.Id}`)) > 0;
   await releaseRuntime(svc, rec);
   await fsp.rm(svc.opts.runtime.exitFile(rec.Id), { force: true });

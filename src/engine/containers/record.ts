@@ -62,6 +62,8 @@ export interface HostConfig {
 export interface ContainerState {
   Status: Status;
   Pid: number;
+  /** conmon's pid: it outlives the container's process until the log is fully written. */
+  MonitorPid?: number;
   ExitCode: number;
   Error: string;
   OOMKilled: boolean;

@@ -3,7 +3,6 @@
  * SIGKILL). The record is deleted first — the commit point — then its writable layer.
  */
 import fs from 'node:fs/promises';
-import { dropTrace } from '../../lib/trace.js';
 import { exited } from './lifecycle.js';
 import { cancelRestart, releaseRuntime } from './monitor.js';
 import type { ContainerRecord } from './record.js';
@@ -24,7 +23,6 @@ export async function removeContainer(svc: ContainerService, rec: ContainerRecor
   await svc.forget(rec.Id);
   await svc.opts.snapshots.remove(rec.Id);
   await fs.rm(svc.bundleDir(rec.Id), { recursive: true, force: true });
-  dropTrace(rec.Id);
   svc.announce('destroy', rec);
   svc.emit('destroy', rec.Id);
 }

@@ -60,7 +60,7 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
       // Docker keeps the whole log across restarts; conmon appends to it.
       await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
     });
-    const { pid } = await span(id, 'runtime create', async () => {
+    const { pid, monitorPid } = await span(id, 'runtime create', async () => {
       try {
         return await runtime.create({ id, bundle, logPath: svc.store.dirs.logFile(id), tty: !!rec.Config.Tty, stdin: !!rec.Config.OpenStdin });
       } catch (err) {
@@ -70,7 +70,7 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
     });
     if (rec.HostConfig.NetworkMode !== 'host') await span(id, 'network', () => host.loopbackUp(pid));
     await span(id, 'runtime start', () => runtime.start(id));
-    rec.State = { ...rec.State, Status: 'running', Pid: pid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt, ManuallyStopped: false };
+    rec.State = { ...rec.State, Status: 'running', Pid: pid, MonitorPid: monitorPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt, ManuallyStopped: false };
     await svc.save(rec);
     svc.announce('start', rec);
     svc.emit('start', id);

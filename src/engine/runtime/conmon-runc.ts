@@ -38,7 +38,7 @@ export class ConmonRuntime implements OciRuntime {
     return this.host.run(this.runtimeBinary, ['--root', this.stateRoot, ...args]);
   }
 
-  async create(o: CreateOptions): Promise<{ pid: number }> {
+  async create(o: CreateOptions): Promise<{ pid: number; monitorPid: number }> {
     await fs.rm(this.exitFile(o.id), { force: true });
     const args = [
       '--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.id,
@@ -51,7 +51,8 @@ export class ConmonRuntime implements OciRuntime {
     ];
     const r = await spawnConmon(this.conmonBinary, args);
     if ('error' in r) throw failedPrecondition(r.error);
-    return r;
+    const monitorPid = Number(await fs.readFile(path.join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0'));
+    return { pid: r.pid, monitorPid };
   }
 
   private binaryCache = new Map<string, string>();

@@ -11,8 +11,11 @@ export interface CreateOptions {
 }
 
 export interface OciRuntime {
-  /** Creates the container under a monitor; resolves with the init pid once `runc create` finished. */
-  create(opts: CreateOptions): Promise<{ pid: number }>;
+  /**
+   * Creates the container under a monitor; resolves with the init pid and the monitor's pid
+   * once `runc create` finished.
+   */
+  create(opts: CreateOptions): Promise<{ pid: number; monitorPid: number }>;
   start(id: string): Promise<void>;
   kill(id: string, signal: string, all?: boolean): Promise<void>;
   delete(id: string, force?: boolean): Promise<void>;

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: Berth's engine against Debian's dockerd (the reference), side by side in one
+ * run, both driven by the same `docker` CLI. See the "Benchmark" section of issue 2 and
+ * ARCHITECTURE.md ("Tests and benchmarks"). Prints the table and records it in BENCHMARKS.md.
+ *
+ * Every daemon runs on its own socket, data root and exec root under one temp dir, which is torn
+ * down at the end, on failure and on Ctrl-C (processes, runc containers, mounts, files).
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBerth, startDocker, stopEngine, DOCKER_CLI, type Engine } from './engines.js';
+import { ensurePackages, engineProcesses, machineInfo } from './host.js';
+import { bigArchive, busyboxArchive, type ImageArchive } from './images.js';
+import { ensureImage, measureContainers, measureLoad, measureRunRm, type EngineResults } from './measure.js';
+import { isFullRun, parseOptions, type BenchOptions } from './options.js';
+import { run } from './proc.js';
+import { buildRows, median, renderSection, renderTable, writeBenchmarks, type Side } from './report.js';
+import { cleanTree, fixedDirsBefore, removeFixedDirs } from './teardown.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+interface Contender {
+  label: 'Berth' | 'Docker';
+  engine?: Engine;
+  absent?: string;
+  results: EngineResults;
+}
+
+/** Runs every selected measurement on every engine that started; failures are recorded per metric. */
+async function measureAll(o: BenchOptions, sides: Contender[], busybox: ImageArchive, big: ImageArchive | undefined, notes: string[]): Promise<void> {
+  const live = () => sides.filter((s) => s.engine);
+  for (const s of live()) {
+    try {
+      await ensureImage(s.engine!, busybox);
+    } catch (e) {
+      s.absent = 'busybox did not load';
+      notes.push(`${s.label}: busybox did not load: ${(e as Error).message}`);
+      delete s.engine;
+    }
+  }
+  const verbose = (label: string) => (m: string) => o.verbose && say(`${label} ${m}`);
+  if (o.only.has('run')) {
+    for (const s of live()) {
+      say(`${s.label}: run --rm ×${o.runs}`);
+      await measureRunRm(s.engine!, o.warmups, o.runs, verbose(s.label)).then((v) => (s.results.runRm = v), (e: Error) => (s.results.errors.run = e.message));
+    }
+  }
+  if (['rund', 'ps', 'rm', 'mem'].some((m) => o.only.has(m as never))) {
+    for (const s of live()) {
+      say(`${s.label}: ${o.containers} × run -d, ps, memory, rm -f`);
+      const want = { ps: o.only.has('ps'), mem: o.only.has('mem') };
+      try {
+        await measureContainers(s.engine!, o.containers, o.warmups, o.runs, want, s.results, verbose(s.label));
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (!s.results.runD) s.results.errors.rund = msg;
+        if (want.ps && !s.results.ps) s.results.errors.ps ??= msg;
+        if (want.mem && !s.results.mem) s.results.errors.mem ??= msg;
+        if (!s.results.rmF) s.results.errors.rm ??= msg;
+      }
+      if (!o.only.has('rund')) delete s.results.runD;
+      if (!o.only.has('rm')) delete s.results.rmF;
+    }
+  }
+  if (o.only.has('load') && big) {
+    for (const s of live()) {
+      say(`${s.label}: load ${(big.bytes / 1e6).toFixed(0)} MB ×${o.loadRuns}`);
+      await measureLoad(s.engine!, big, o.loadRuns, verbose(s.label)).then((v) => (s.results.load = v), (e: Error) => (s.results.errors.load = e.message));
+    }
+  }
+}
+
+/** How long the docker CLI takes to start and exit without talking to a daemon (in every sample). */
+async function cliOverheadMs(): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < 7; i++) xs.push((await run(DOCKER_CLI, ['--version'])).ms);
+  return median(xs);
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv);
+  if (process.getuid?.() !== 0) {
+    say('must run as root (it starts container engines)');
+    return 2;
+  }
+  const before = engineProcesses();
+  const dirsBefore = fixedDirsBefore();
+  await ensurePackages(o.skipDocker ? {} : { dockerd: 'docker.io' });
+  const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  const work = join(root, 'work');
+  mkdirSync(work);
+  const sides: Contender[] = [
+    { label: 'Berth', results: { errors: {} }, absent: o.skipBerth ? 'skipped' : undefined },
+    { label: 'Docker', results: { errors: {} }, absent: o.skipDocker ? 'skipped' : undefined },
+  ];
+
+  let teardown: Promise<string[]> | undefined;
+  const tearDown = () =>
+    (teardown ??= (async () => {
+      const problems: string[] = [];
+      for (const s of sides) if (s.engine) problems.push(...(await stopEngine(s.engine, o.keep)));
+      problems.push(...(await cleanTree(join(root, 'work'), false)));
+      if (!o.keep) problems.push(...(await cleanTree(root, false)));
+      else say(`kept ${root}`);
+      problems.push(...removeFixedDirs(dirsBefore));
+      return problems;
+    })());
+  const onSignal = (sig: NodeJS.Signals) => {
+    say(`${sig}: stopping the daemons and cleaning up…`);
+    void tearDown().then((p) => {
+      for (const m of p) say(m);
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const notes: string[] = [];
+  let big: ImageArchive | undefined;
+  try {
+    const busybox = await busyboxArchive(work, repoRoot);
+    notes.push(`busybox image: ${(busybox.bytes / 1e6).toFixed(1)} MB docker-archive made by ${busybox.source}; loaded into both engines.`);
+    if (o.only.has('load')) {
+      big = await bigArchive(work, () => ensurePackages({ debootstrap: 'debootstrap' }));
+      notes.push(`load image: ${(big.bytes / 1e6).toFixed(0)} MB uncompressed docker-archive, one layer, from ${big.source}; ` +
+        `throughput = archive size / median wall time of \`docker load -i\` over ${o.loadRuns} runs, the image removed (\`rmi -f\`) before each.`);
+    }
+    for (const s of sides) {
+      if (s.absent) continue;
+      try {
+        say(`starting ${s.label}…`);
+        s.engine = s.label === 'Docker' ? await startDocker(root) : await startBerth(root, [busybox.path]);
+      } catch (e) {
+        s.absent = 'daemon did not start';
+        notes.push(`${s.label} daemon did not start: ${(e as Error).message.split('\n').slice(0, 4).join(' ⏎ ')}`);
+        say(`${s.label}: ${(e as Error).message}`);
+      }
+    }
+    if (sides.every((s) => !s.engine)) throw new Error('no engine started');
+    await measureAll(o, sides, busybox, big, notes);
+    for (const s of sides) {
+      const m = s.results.mem;
+      if (m) notes.push(`${s.label} memory parts (VmRSS, median of 3 samples): ` + Object.entries(m.parts).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} MiB`).join(', ') + `; ${m.monitors} monitor processes.`);
+    }
+  } finally {
+    const problems = await tearDown();
+    const strays = [...engineProcesses()].filter(([pid]) => !before.has(pid));
+    for (const [pid, cmd] of strays) problems.push(`stray engine process after the run: ${pid} ${cmd}`);
+    for (const p of problems) say(p);
+    notes.push(...problems.map((p) => `clean-up: ${p}`));
+  }
+
+  const overhead = await cliOverheadMs();
+  notes.push(
+    `Times are wall-clock for the whole \`docker\` CLI command (${DOCKER_CLI}), medians with nearest-rank p90: ` +
+      `run --rm over ${o.runs} runs after ${o.warmups} warm-ups; run -d and rm -f per operation over ${o.containers} containers; ` +
+      `ps over ${o.runs} runs. The CLI alone (\`docker --version\`) takes ${overhead.toFixed(0)} ms of each.`,
+    'Docker runs with `--bridge=none --iptables=false` (networking is benchmarked in a later issue) and starts its own containerd under the run\'s data and exec roots.',
+  );
+  const side = (s: Contender): Side => (s.absent && !Object.keys(s.results).some((k) => k !== 'errors') ? { absent: s.absent } : { results: s.results });
+  const table = renderTable(buildRows(side(sides[0]!), side(sides[1]!), o.containers, big ? big.bytes / 1e6 : undefined, o.only));
+  process.stdout.write('\n' + table + '\n\n' + notes.map((n) => `- ${n}`).join('\n') + '\n');
+  if (o.write ?? isFullRun(o)) {
+    const file = join(repoRoot, 'BENCHMARKS.md');
+    writeBenchmarks(file, renderSection(await machineInfo(repoRoot), table, notes));
+    say(`wrote ${file}`);
+  } else {
+    say('partial run: BENCHMARKS.md not written (pass --write to record it)');
+  }
+  return sides.some((s) => s.engine === undefined && s.absent !== 'skipped') ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    say(`failed: ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,130 @@
+/**
+ * Turns samples into the comparison table (median, p90, Berth/Docker ratio, target, pass/fail)
+ * and records it in BENCHMARKS.md between markers, so a rerun replaces its own section only.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { EngineResults } from './measure.js';
+import type { MachineInfo } from './host.js';
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Nearest-rank 90th percentile. */
+export function p90(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(0.9 * s.length) - 1)]!;
+}
+
+interface Target {
+  text: string;
+  ok: (ratio: number) => boolean;
+}
+
+interface Row {
+  metric: string;
+  berth: string;
+  docker: string;
+  ratio: string;
+  target: string;
+  result: string;
+}
+
+/** What happened to one engine as a whole: measured, skipped, or its daemon failed to start. */
+export type Side = { results: EngineResults } | { absent: string };
+
+function cell(side: Side, metric: string, value: (r: EngineResults) => number | undefined, fmt: (v: number, r: EngineResults) => string): { text: string; v?: number } {
+  if ('absent' in side) return { text: side.absent };
+  const v = value(side.results);
+  if (v !== undefined) return { text: fmt(v, side.results), v };
+  const err = side.results.errors[metric];
+  return { text: err ? `error: ${err.length > 90 ? err.slice(0, 87) + '…' : err}` : '—' };
+}
+
+function row(metric: string, key: string, berth: Side, dockerSide: Side, value: (r: EngineResults) => number | undefined,
+  fmt: (v: number, r: EngineResults) => string, target?: Target): Row {
+  const b = cell(berth, key, value, fmt);
+  const d = cell(dockerSide, key, value, fmt);
+  const ratio = b.v !== undefined && d.v !== undefined && d.v > 0 ? b.v / d.v : undefined;
+  return {
+    metric,
+    berth: b.text,
+    docker: d.text,
+    ratio: ratio === undefined ? '—' : ratio.toFixed(2),
+    target: target?.text ?? '—',
+    result: !target ? '—' : ratio === undefined ? 'n/a' : target.ok(ratio) ? 'PASS' : 'FAIL',
+  };
+}
+
+const ms = (xs: number[] | undefined) => (xs && xs.length ? median(xs) : undefined);
+const fmtMs = (pick: (r: EngineResults) => number[] | undefined) => (v: number, r: EngineResults) => `${v.toFixed(0)} ms (p90 ${p90(pick(r)!).toFixed(0)})`;
+const mbps = (r: EngineResults) => (r.load && r.load.ms.length ? r.load.bytes / 1e6 / (median(r.load.ms) / 1000) : undefined);
+const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
+
+/** The table rows, in the order of the issue's benchmark list. */
+export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: number | undefined, only: Set<string>): Row[] {
+  const third: Target = { text: '≤ 0.33', ok: (r) => r <= 1 / 3 };
+  const keys = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'mem'];
+  return [
+    row('`run --rm busybox true`', 'run', berth, dockerSide, (r) => ms(r.runRm), fmtMs((r) => r.runRm), third),
+    row(`\`run -d busybox sleep 3600\` (per op, ×${n})`, 'rund', berth, dockerSide, (r) => ms(r.runD), fmtMs((r) => r.runD), third),
+    row(`\`ps\` with ${n} running`, 'ps', berth, dockerSide, (r) => ms(r.ps), fmtMs((r) => r.ps)),
+    row(`\`rm -f\` (per op, ×${n})`, 'rm', berth, dockerSide, (r) => ms(r.rmF), fmtMs((r) => r.rmF)),
+    row(`\`load\` of a ${loadMB === undefined ? '?' : loadMB.toFixed(0)} MB image (throughput)`, 'load', berth, dockerSide, mbps,
+      (v, r) => `${v.toFixed(1)} MB/s (${(median(r.load!.ms) / 1000).toFixed(2)} s)`, { text: '≥ 3.00', ok: (r) => r >= 3 }),
+    row(`memory, daemon (Berth vs dockerd + containerd), ${n} running`, 'mem', berth, dockerSide, (r) => r.mem?.daemonKb,
+      (v) => mib(v), { text: '< 1.00', ok: (r) => r < 1 }),
+    row(`memory with monitors (+ conmon vs + containerd-shim), ${n} running`, 'mem', berth, dockerSide,
+      (r) => (r.mem ? r.mem.daemonKb + r.mem.monitorsKb : undefined), (v, r) => `${mib(v)} (${r.mem!.monitors} monitors)`),
+  ].filter((_r, i) => only.has(keys[i]!));
+}
+
+/** A Markdown table (also what the console shows). */
+export function renderTable(rows: Row[]): string {
+  const head: Row = { metric: 'metric', berth: 'Berth', docker: 'Docker', ratio: 'Berth/Docker', target: 'target', result: 'result' };
+  const cols = Object.keys(head) as (keyof Row)[];
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => r[c].length))])) as Record<keyof Row, number>;
+  const line = (r: Row) => '| ' + cols.map((c) => r[c].padEnd(width[c])).join(' | ') + ' |';
+  return [line(head), '| ' + cols.map((c) => '-'.repeat(width[c])).join(' | ') + ' |', ...rows.map(line)].join('\n');
+}
+
+const BEGIN = '<!-- bench:engine:begin (written by `npm run bench`; edits inside are overwritten) -->';
+const END = '<!-- bench:engine:end -->';
+
+/** The dated section: machine facts, the table, and notes on how the figures were taken. */
+export function renderSection(info: MachineInfo, table: string, notes: string[]): string {
+  const v = Object.entries(info.versions).map(([k, val]) => `${k}: ${val}`).join('; ');
+  return [
+    BEGIN,
+    '## Engine: Berth vs. Docker (issue 2)',
+    '',
+    `Measured ${info.date} on ${info.nproc} × ${info.cpu}, ${info.memGiB} GiB RAM, kernel ${info.kernel} (${info.os}).`,
+    '',
+    `Versions — ${v}.`,
+    '',
+    table,
+    '',
+    ...notes.map((n) => `- ${n}`),
+    END,
+  ].join('\n');
+}
+
+/** Replaces (or appends) the engine section of `file`, creating the file with a short preface. */
+export function writeBenchmarks(file: string, section: string): void {
+  const preface = [
+    '# Benchmarks',
+    '',
+    'Every figure is measured by `npm run bench` beside the reference engine in the same run, on the',
+    'same machine, driven by the same client. Ratios are Berth/Docker; lower is better for times and',
+    'memory, higher for throughput. Rerun with `npm run bench`; quick partial runs (`--only`, `--runs`,',
+    '`--skip-*`) do not change this file unless `--write` is given.',
+    '',
+  ].join('\n');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : preface;
+  const b = old.indexOf(BEGIN.slice(0, 24));
+  const e = old.indexOf(END);
+  const next = b >= 0 && e > b ? old.slice(0, b) + section + old.slice(e + END.length) : old.trimEnd() + '\n\n' + section + '\n';
+  writeFileSync(file, next);
+}

@@ -1,0 +1,133 @@
+/**
+ * Docker's JSON views of a container: `GET /containers/{id}/json` (inspect) and
+ * `GET /containers/json` (list), including the status text the server composes
+ * ("Up 3 seconds", "Exited (0) 2 minutes ago").
+ */
+import type { ContainerRecord } from './record.js';
+import type { ContainerService } from './service.js';
+
+/** go-units' HumanDuration, which Docker uses for status text. */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const min = Math.floor(s / 60);
+  if (min === 1) return 'About a minute';
+  if (min < 60) return `${min} minutes`;
+  const h = Math.round(ms / 3_600_000);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}
+
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const st = rec.State;
+  switch (st.Status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(st.StartedAt))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(st.StartedAt))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
+    case 'exited':
+      return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    default:
+      return 'Created';
+  }
+}
+
+function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
+  return {
+    Binds: null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} }, NetworkMode: 'default', PortBindings: {},
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false, VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0],
+    CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null,
+    IpcMode: 'private', Cgroup: '', Links: null, OomScoreAdj: 0, PidMode: '', Privileged: false, PublishAllPorts: false,
+    ReadonlyRootfs: false, SecurityOpt: null, UTSMode: '', UsernsMode: '', ShmSize: 67108864, Runtime: 'runc', Isolation: '',
+    CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '', BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpusetCpus: '',
+    CpusetMems: '', Devices: [], MemoryReservation: 0, MemorySwap: 0, MemorySwappiness: null, OomKillDisable: null,
+    PidsLimit: null, Ulimits: null, Init: null, MaskedPaths: null, ReadonlyPaths: null,
+    ...rec.HostConfig,
+  };
+}
+
+const emptyNetworkSettings = () => ({
+  Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+  Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+  GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+});
+
+/** `GET /containers/{id}/json`. */
+export async function inspectView(svc: ContainerService, rec: ContainerRecord, withSize: boolean): Promise<Record<string, unknown>> {
+  const st = rec.State;
+  const dirs = svc.store.dirs;
+  const layer = await svc.opts.snapshots.prepare(rec.Id, rec.ChainIds).catch(() => undefined);
+  const view: Record<string, unknown> = {
+    Id: rec.Id,
+    Created: rec.Created,
+    Path: rec.Path,
+    Args: rec.Args,
+    State: {
+      Status: st.Status, Running: st.Status === 'running' || st.Status === 'paused', Paused: st.Status === 'paused',
+      Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
+      ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+    },
+    Image: rec.ImageId,
+    ResolvConfPath: dirs.file(rec.Id, 'resolv.conf'),
+    HostnamePath: dirs.file(rec.Id, 'hostname'),
+    HostsPath: dirs.file(rec.Id, 'hosts'),
+    LogPath: dirs.logFile(rec.Id),
+    Name: rec.Name,
+    RestartCount: rec.RestartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: hostConfigView(rec),
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: layer ? { LowerDir: layer.lower.join(':'), UpperDir: layer.upper, WorkDir: layer.work, MergedDir: svc.rootfsDir(rec.Id) } : {},
+    },
+    Mounts: [],
+    Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, ...rec.Config },
+    NetworkSettings: emptyNetworkSettings(),
+  };
+  if (withSize) {
+    view.SizeRw = await svc.opts.snapshots.usage(rec.Id).catch(() => 0);
+    view.SizeRootFs = view.SizeRw;
+  }
+  return view;
+}
+
+/** One entry of `GET /containers/json`. */
+export async function listView(svc: ContainerService, rec: ContainerRecord, withSize: boolean): Promise<Record<string, unknown>> {
+  const view: Record<string, unknown> = {
+    Id: rec.Id,
+    Names: [rec.Name],
+    Image: rec.ImageRef,
+    ImageID: rec.ImageId,
+    Command: [rec.Path, ...rec.Args].join(' '),
+    Created: Math.floor(Date.parse(rec.Created) / 1000),
+    Ports: [],
+    Labels: rec.Config.Labels ?? {},
+    State: rec.State.Status,
+    Status: statusText(rec),
+    HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+  if (withSize) {
+    view.SizeRw = await svc.opts.snapshots.usage(rec.Id).catch(() => 0);
+    view.SizeRootFs = view.SizeRw;
+  }
+  return view;
+}

@@ -1,0 +1,141 @@
+/**
+ * `berth daemon`: the engine daemon (the lecture's dockerd + containerd). It opens the image
+ * and container stores, re-adopts containers that outlived a previous daemon, loads images
+ * dropped into `<data-root>/images-import/`, and serves the Docker Engine API on a unix socket.
+ */
+import { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { realHost } from '../../host/real.js';
+import { messageOf } from '../../lib/errors.js';
+import { log } from '../../lib/log.js';
+import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
+import { ApiServer } from '../api/server.js';
+import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { registerSystemRoutes } from '../api/routes/system.js';
+import { stopContainer } from '../containers/lifecycle.js';
+import { restore, watchExits } from '../containers/monitor.js';
+import { ContainerService } from '../containers/service.js';
+import { ImageService } from '../images/service.js';
+import { ConmonRuntime } from '../runtime/conmon-runc.js';
+import { importDroppedImages } from './import-dir.js';
+
+export interface DaemonOptions {
+  dataRoot: string;
+  execRoot: string;
+  host: string;
+  runtime: string;
+  liveRestore: boolean;
+}
+
+function socketPath(host: string): string {
+  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host.startsWith('/')) return host;
+  throw new Error(`unsupported host address ${host}: only unix:// sockets are served`);
+}
+
+async function firstExisting(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) if (await fs.access(p).then(() => true, () => false)) return p;
+  return undefined;
+}
+
+/** A running daemon; `stop()` shuts it down (stopping containers unless live-restore is on). */
+export interface Daemon {
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const sock = socketPath(o.host);
+  for (const d of [o.dataRoot, o.execRoot, path.dirname(sock)]) await fs.mkdir(d, { recursive: true, mode: 0o711 });
+  const idFile = path.join(o.dataRoot, 'engine-id.json');
+  const daemonId = (await readJson<{ id: string }>(idFile))?.id ?? randomUUID();
+  await writeJsonAtomic(idFile, { id: daemonId });
+
+  const images = await ImageService.open(o.dataRoot, realHost);
+  const runtime = new ConmonRuntime(realHost, o.execRoot, o.runtime);
+  await runtime.init();
+  const svc = new ContainerService({
+    dataRoot: o.dataRoot,
+    execRoot: o.execRoot,
+    host: realHost,
+    runtime,
+    images,
+    snapshots: images.snapshots,
+    initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/libexec/podman/catatonit']),
+    // One cgroup parent per daemon, so daemons side by side never share container cgroups.
+    cgroupParent: `/berth-${daemonId.slice(0, 8)}`,
+  });
+  const unwatch = watchExits(svc);
+  await restore(svc);
+  await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
+
+  const api = new ApiServer();
+  registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId });
+  registerContainerRoutes(api, svc, (ref) => {
+    try {
+      return images.resolve(ref).id;
+    } catch {
+      return undefined;
+    }
+  });
+  registerImageRoutes(api.router, images, (id) => svc.usingImage(id));
+
+  await fs.rm(sock, { force: true });
+  await api.listen(sock);
+  await fs.chmod(sock, 0o660);
+  log.info('berth daemon listening', { socket: sock, dataRoot: o.dataRoot, execRoot: o.execRoot });
+
+  return {
+    async stop() {
+      await api.close();
+      if (!o.liveRestore) {
+        // Like dockerd without live-restore: containers stop with the daemon. A shutdown is not a
+        // stop by hand, so restart policies still apply to them at the next start.
+        const live = svc.all().filter((c) => ['running', 'paused', 'restarting'].includes(c.State.Status));
+        await Promise.all(live.map((c) => stopContainer(svc, c, 10).catch(() => false)));
+        for (const c of live) if (svc.find(c.Id)) await svc.save({ ...c, State: { ...c.State, ManuallyStopped: false } }).catch(() => undefined);
+      }
+      unwatch();
+      await fs.rm(sock, { force: true });
+    },
+  };
+}
+
+/** Entry point for `berth daemon [flags]`. */
+export async function runDaemon(argv: string[]): Promise<void> {
+  const cmd = new Command('daemon')
+    .description('Run the Berth engine daemon (Docker Engine API on a unix socket)')
+    .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
+    .option('--exec-root <dir>', 'root directory for execution state files', '/run/berth')
+    .option('-H, --host <address>', 'daemon socket to listen on', 'unix:///run/berth/berth.sock')
+    .option('--runtime <name>', 'OCI runtime binary', 'runc')
+    .option('--live-restore', 'keep containers running when the daemon shuts down', false)
+    .option('--log-level <level>', 'debug, info, warn or error', 'info');
+  cmd.parse(argv, { from: 'user' });
+  const opts = cmd.opts<{ dataRoot: string; execRoot: string; host: string; runtime: string; liveRestore: boolean; logLevel: string }>();
+  if (process.getuid && process.getuid() !== 0) {
+    process.stderr.write('berth daemon must run as root\n');
+    process.exit(1);
+  }
+  const { setLogLevel } = await import('../../lib/log.js');
+  setLogLevel(opts.logLevel as 'info');
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({ dataRoot: path.resolve(opts.dataRoot), execRoot: path.resolve(opts.execRoot), host: opts.host, runtime: opts.runtime, liveRestore: opts.liveRestore });
+  } catch (err) {
+    process.stderr.write(`failed to start daemon: ${messageOf(err)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    await daemon.stop().catch((err) => log.error('shutdown failed', { error: messageOf(err) }));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
