@@ -7,10 +7,10 @@
  * wait until they answer /_ping, find their helper processes for the memory figure, and stop them.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { listProcs, rssKb, run, sleep, alive, type RunOptions, type RunResult } from './proc.js';
+import { listProcs, pssKb, rssKb, run, sleep, alive, type RunOptions, type RunResult } from './proc.js';
 import { cleanTree, stopProcess } from './teardown.js';
 
 /** The docker CLI both engines are driven with (28.x here; docker.io brings an older /usr/bin/docker). */
@@ -22,6 +22,9 @@ export interface Memory {
   /** KiB: conmon processes, or containerd-shim processes. */
   monitorsKb: number;
   monitors: number;
+  /** The same two sums as proportional set size (shared pages split), KiB. */
+  daemonPssKb: number;
+  monitorsPssKb: number;
   /** KiB per named process, for the notes. */
   parts: Record<string, number>;
 }
@@ -97,11 +100,15 @@ export async function startDocker(root: string): Promise<Engine> {
   mkdirSync(exec, { recursive: true });
   const sock = join(dir, 'docker.sock');
   const log = join(dir, 'dockerd.log');
+  // Our own daemon.json: the host's /etc/docker/daemon.json must not change the reference, and the
+  // libtrust key dockerd 20.10 writes (default /etc/docker/key.json) goes under our dir.
+  const config = join(dir, 'daemon.json');
+  writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }));
   // Without --containerd, dockerd 20.10 starts containerd with root <data>/containerd/daemon,
   // state <exec>/containerd/daemon and socket <exec>/containerd/containerd.sock: all per run.
   const pid = await startDaemon(
     'dockerd',
-    ['-H', `unix://${sock}`, '--data-root', data, '--exec-root', exec, '--pidfile', join(dir, 'docker.pid'),
+    ['--config-file', config, '-H', `unix://${sock}`, '--data-root', data, '--exec-root', exec, '--pidfile', join(dir, 'docker.pid'),
       '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2'],
     sock, log, 60_000,
   );
@@ -116,6 +123,8 @@ export async function startDocker(root: string): Promise<Engine> {
       const containerdKb = containerd.reduce((s, p) => s + rssKb(p.pid), 0);
       const shimKb = shims.reduce((s, p) => s + rssKb(p.pid), 0);
       return { daemonKb: dockerdKb + containerdKb, monitorsKb: shimKb, monitors: shims.length,
+        daemonPssKb: pssKb(pid) + containerd.reduce((s, p) => s + pssKb(p.pid), 0),
+        monitorsPssKb: shims.reduce((s, p) => s + pssKb(p.pid), 0),
         parts: { dockerd: dockerdKb, containerd: containerdKb, 'containerd-shim (all)': shimKb } };
     },
   };
@@ -148,6 +157,7 @@ export async function startBerth(root: string, imports: string[]): Promise<Engin
       const daemonKb = rssKb(pid);
       const conmonKb = conmons.reduce((s, p) => s + rssKb(p.pid), 0);
       return { daemonKb, monitorsKb: conmonKb, monitors: conmons.length,
+        daemonPssKb: pssKb(pid), monitorsPssKb: conmons.reduce((s, p) => s + pssKb(p.pid), 0),
         parts: { 'berth daemon': daemonKb, 'conmon (all)': conmonKb } };
     },
   };

@@ -22,6 +22,13 @@ export async function ensurePackages(wanted: Record<string, string>): Promise<vo
   process.stderr.write(`bench: installing ${missing.join(' ')} from Debian…\n`);
   const ownPolicy = !existsSync(POLICY);
   if (ownPolicy) writeFileSync(POLICY, '#!/bin/sh\n# written by berth bench during apt-get install; removed after\nexit 101\n', { mode: 0o755 });
+  // Ctrl-C during the install must not leave our policy-rc.d behind.
+  const onSignal = () => {
+    if (ownPolicy) rmSync(POLICY, { force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 30 * 60_000 });
@@ -33,6 +40,8 @@ export async function ensurePackages(wanted: Record<string, string>): Promise<vo
     }
     if (r.code !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed:\n${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (ownPolicy) rmSync(POLICY, { force: true });
   }
 }

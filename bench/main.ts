@@ -143,7 +143,8 @@ async function main(): Promise<number> {
     await measureAll(o, sides, busybox, big, notes);
     for (const s of sides) {
       const m = s.results.mem;
-      if (m) notes.push(`${s.label} memory parts (VmRSS, median of 3 samples): ` + Object.entries(m.parts).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} MiB`).join(', ') + `; ${m.monitors} monitor processes.`);
+      if (m) notes.push(`${s.label} memory parts (VmRSS, median of 3 samples): ` + Object.entries(m.parts).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} MiB`).join(', ') +
+        `; ${m.monitors} monitor processes; as PSS (shared pages split): daemon ${(m.daemonPssKb / 1024).toFixed(1)} MiB, monitors ${(m.monitorsPssKb / 1024).toFixed(1)} MiB.`);
     }
   } finally {
     const problems = await tearDown();

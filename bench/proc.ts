@@ -111,6 +111,19 @@ export function rssKb(pid: number): number {
   }
 }
 
+/**
+ * Proportional set size of `pid` in KiB: resident pages with shared ones divided among the
+ * processes sharing them, a fairer sum over many copies of one binary (shims, conmons).
+ */
+export function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** True while `pid` exists and is not a zombie. */
 export function alive(pid: number): boolean {
   try {

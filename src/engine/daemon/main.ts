@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { removeCgroupParent } from '../../host/cgroups.js';
 import { realHost } from '../../host/real.js';
 import { messageOf } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
@@ -53,6 +54,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const daemonId = (await readJson<{ id: string }>(idFile))?.id ?? randomUUID();
   await writeJsonAtomic(idFile, { id: daemonId });
 
+  // One cgroup parent per daemon, so daemons side by side never share container cgroups.
+  const cgroupParent = `/berth-${daemonId.slice(0, 8)}`;
   const images = await ImageService.open(o.dataRoot, realHost);
   const runtime = new ConmonRuntime(realHost, o.execRoot, o.runtime);
   await runtime.init();
@@ -64,8 +67,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images,
     snapshots: images.snapshots,
     initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/libexec/podman/catatonit']),
-    // One cgroup parent per daemon, so daemons side by side never share container cgroups.
-    cgroupParent: `/berth-${daemonId.slice(0, 8)}`,
+    cgroupParent,
   });
   const unwatch = watchExits(svc);
   await restore(svc);
@@ -98,6 +100,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         for (const c of live) if (svc.find(c.Id)) await svc.save({ ...c, State: { ...c.State, ManuallyStopped: false } }).catch(() => undefined);
       }
       unwatch();
+      if (!o.liveRestore) await removeCgroupParent(cgroupParent);
       await fs.rm(sock, { force: true });
     },
   };

@@ -1,0 +1,178 @@
+/**
+ * Reading an image archive in one pass (the staging half of `docker load`; lecture concept:
+ * an image tarball carries configs, manifests and layer tars side by side).
+ *
+ * Which entries are layers is only known once manifest.json / index.json has been read, and
+ * Docker puts those near the end. So every file is streamed into the content store's ingest
+ * area (hashed on the way), and every file whose first bytes look like a tar or gzip stream is
+ * at the same time unpacked into a staging snapshot. Nothing becomes visible until the caller
+ * commits; `release` throws every leftover away, so a corrupt or truncated archive leaves no
+ * trace.
+ */
+import tar from 'tar-stream';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, invalidArgument, messageOf } from '../../lib/errors.js';
+import type { BlobWriter } from '../content/store.js';
+import { looksLikeLayer } from '../snapshots/compression.js';
+import { Feed } from '../snapshots/feed.js';
+import type { StagedSnapshot } from '../snapshots/snapshotter.js';
+import { unpackLayer } from '../snapshots/unpack.js';
+import type { Stores } from './commit.js';
+
+const KEEP_IN_MEMORY = 1 << 20; // JSON documents are small; layers are not
+const PROBE = 512;
+
+type Unpacked = { ok: true; diffId: string; size: number; staged: StagedSnapshot } | { ok: false; error: unknown; staged?: StagedSnapshot };
+
+/** One regular file of the archive, staged. */
+export interface ArchiveFile {
+  name: string;
+  digest: string;
+  size: number;
+  writer: BlobWriter;
+  /** First bytes (up to 512), to sniff compression. */
+  head: Buffer;
+  /** Whole content when small. */
+  data?: Buffer;
+  /** The concurrent unpack, when the file looked like a layer. */
+  unpack?: Promise<Unpacked>;
+  feed?: Feed;
+}
+
+function cleanName(name: string): string {
+  return path.posix.normalize(name).replace(/^(\.\/|\/)+/, '').replace(/\/$/, '');
+}
+
+export class Archive {
+  readonly files = new Map<string, ArchiveFile>();
+  readonly links = new Map<string, string>();
+
+  constructor(private readonly stores: Stores) {}
+
+  /** The file at `name`, following links inside the archive. */
+  get(name: string): ArchiveFile | undefined {
+    let n = cleanName(name);
+    for (let i = 0; i < 16; i++) {
+      const f = this.files.get(n);
+      if (f) return f;
+      const target = this.links.get(n);
+      if (target === undefined) return undefined;
+      n = target;
+    }
+    return undefined;
+  }
+
+  /** Like `get`, but a missing file is InvalidArgument. */
+  need(name: string): ArchiveFile {
+    const f = this.get(name);
+    if (!f) throw invalidArgument(`invalid archive: ${name} not found`);
+    return f;
+  }
+
+  async bytes(name: string): Promise<Buffer> {
+    const f = this.need(name);
+    return f.data ?? fs.readFile(f.writer.tmpPath);
+  }
+
+  async json<T>(name: string): Promise<T> {
+    try {
+      return JSON.parse((await this.bytes(name)).toString('utf8')) as T;
+    } catch (err) {
+      if (err instanceof BerthError) throw err;
+      throw invalidArgument(`invalid archive: ${name} is not valid JSON`);
+    }
+  }
+
+  /** Throws away every staged blob and snapshot that was not committed. */
+  async release(): Promise<void> {
+    // Stop unfinished unpacks first (a truncated entry never ended its feed).
+    for (const f of this.files.values()) f.feed?.close();
+    for (const f of this.files.values()) {
+      await f.writer.abort();
+      const u = await f.unpack;
+      if (u?.staged) await this.stores.snapshots.discard(u.staged);
+    }
+  }
+
+  /** Reads the whole tar. A malformed tar is InvalidArgument; staging is released on failure. */
+  async read(input: AsyncIterable<Uint8Array>): Promise<void> {
+    const extract = tar.extract();
+    const feeding = (async () => {
+      try {
+        for await (const chunk of input) {
+          if (extract.destroyed) return;
+          if (!extract.write(chunk)) await new Promise<void>((r) => extract.once('drain', r).once('close', r));
+        }
+        extract.end();
+      } catch (err) {
+        extract.destroy(err as Error);
+      }
+    })();
+    try {
+      for await (const entry of extract) await this.entry(entry);
+      await feeding;
+    } catch (err) {
+      extract.destroy();
+      await feeding;
+      await this.release();
+      if (err instanceof BerthError) throw err;
+      throw invalidArgument(`invalid archive: ${messageOf(err)}`);
+    }
+  }
+
+  private async entry(e: tar.Entry): Promise<void> {
+    const h = e.header;
+    const name = cleanName(h.name);
+    if (h.type === 'symlink' || h.type === 'link') {
+      const target = h.type === 'symlink' ? path.posix.join(path.posix.dirname(name), h.linkname ?? '') : (h.linkname ?? '');
+      this.links.set(name, cleanName(target));
+    }
+    if (h.type !== 'file' && h.type !== 'contiguous-file') {
+      for await (const _ of e);
+      return;
+    }
+    const writer = this.stores.content.writer();
+    const file: ArchiveFile = { name, digest: '', size: 0, writer, head: Buffer.alloc(0) };
+    this.files.set(name, file);
+    const probe: Buffer[] = [];
+    let probed = 0;
+    let feed: Feed | undefined;
+    const keep: Buffer[] = [];
+    const small = (h.size ?? 0) <= KEEP_IN_MEMORY;
+    const decide = async () => {
+      file.head = Buffer.concat(probe).subarray(0, PROBE);
+      if (!looksLikeLayer(file.head)) return;
+      feed = file.feed = new Feed();
+      file.unpack = this.startUnpack(feed);
+      for (const b of probe) await feed.push(b);
+    };
+    for await (const chunk of e as AsyncIterable<Buffer>) {
+      await writer.write(chunk);
+      if (small) keep.push(chunk);
+      if (probed < PROBE) {
+        probe.push(chunk);
+        probed += chunk.length;
+        if (probed >= PROBE) await decide();
+      } else if (feed) await feed.push(chunk);
+    }
+    if (probed < PROBE) await decide();
+    feed?.end();
+    file.digest = await writer.finish();
+    file.size = writer.size;
+    if (small) file.data = Buffer.concat(keep);
+  }
+
+  private async startUnpack(feed: Feed): Promise<Unpacked> {
+    let staged: StagedSnapshot | undefined;
+    try {
+      staged = await this.stores.snapshots.stage();
+      const r = await unpackLayer(feed, staged.fs, this.stores.host);
+      return { ok: true, ...r, staged };
+    } catch (error) {
+      feed.close();
+      if (staged) await this.stores.snapshots.discard(staged);
+      return { ok: false, error };
+    }
+  }
+}

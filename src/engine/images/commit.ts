@@ -1,0 +1,145 @@
+/**
+ * Turning staged layers and a config into a stored image (the last step of load and import;
+ * lecture concept: an image is its config plus its ordered layers, identified by the config's
+ * hash). Order matters for crash safety: layer snapshots and blobs first, then the config
+ * blob, then the image record, then the tags. A crash in between leaves only unreferenced
+ * blobs/snapshots, which the next open garbage-collects; never a record without its data.
+ */
+import { createReadStream } from 'node:fs';
+import { internal, invalidArgument } from '../../lib/errors.js';
+import type { Host } from '../../host/host.js';
+import { digestOf, type BlobWriter, type ContentStore } from '../content/store.js';
+import { chainIds, type OverlaySnapshotter, type StagedSnapshot } from '../snapshots/snapshotter.js';
+import { unpackLayer } from '../snapshots/unpack.js';
+import type { ImageConfig, StoredImage } from './types.js';
+
+/** A layer on its way into the stores. Shared by every pending image that uses the same blob. */
+export interface PendingLayer {
+  /** Blob digest as stored. */
+  digest: string;
+  blobSize: number;
+  mediaType: string;
+  /** Verified diff ID when the layer was unpacked while streaming; otherwise filled in later. */
+  diffId?: string;
+  /** Unpacked size when known. */
+  size?: number;
+  /** Staged, finished, uncommitted blob (absent when the blob is already in the store). */
+  blob?: BlobWriter;
+  /** Staged unpack of this layer, consumed by the first chain position that needs it. */
+  snapshot?: StagedSnapshot;
+}
+
+export interface PendingImage {
+  configBytes: Buffer;
+  layers: PendingLayer[];
+  manifestBytes?: Buffer;
+}
+
+export interface Stores {
+  content: ContentStore;
+  snapshots: OverlaySnapshotter;
+  host: Host;
+}
+
+/** Parses and sanity-checks an image config. */
+export function parseConfig(bytes: Buffer): ImageConfig {
+  let cfg: ImageConfig;
+  try {
+    cfg = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+  } catch {
+    throw invalidArgument('invalid image config: not JSON');
+  }
+  if (!cfg || typeof cfg !== 'object' || !cfg.rootfs || !Array.isArray(cfg.rootfs.diff_ids))
+    throw invalidArgument('invalid image config: rootfs.diff_ids missing');
+  return cfg;
+}
+
+/** Where a pending layer's bytes can be read from right now. */
+function blobPath(s: Stores, l: PendingLayer): string {
+  return l.blob ? l.blob.tmpPath : s.content.path(l.digest);
+}
+
+/** Unpacks `l` into a new staging dir and checks its diff ID. */
+export async function stageLayer(s: Stores, l: PendingLayer, expectDiffId?: string): Promise<StagedSnapshot> {
+  const staged = await s.snapshots.stage();
+  try {
+    const r = await unpackLayer(createReadStream(blobPath(s, l)), staged.fs, s.host);
+    if (expectDiffId && r.diffId !== expectDiffId) throw invalidArgument(`layer ${l.digest}: diff ID mismatch: expected ${expectDiffId}, got ${r.diffId}`);
+    l.diffId = r.diffId;
+    l.size = r.size;
+    return staged;
+  } catch (err) {
+    await s.snapshots.discard(staged);
+    throw err;
+  }
+}
+
+/**
+ * Before taking the store lock: makes sure every layer of `img` either has a committed snapshot
+ * or a staged one, and that every diff ID matches the config. Slow work happens here.
+ */
+export async function prepareImage(s: Stores, img: PendingImage): Promise<{ config: ImageConfig; chain: string[] }> {
+  const config = parseConfig(img.configBytes);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== img.layers.length) throw invalidArgument(`image config lists ${diffIds.length} layers, the archive has ${img.layers.length}`);
+  const chain = chainIds(diffIds);
+  for (const [i, l] of img.layers.entries()) {
+    if (l.diffId !== undefined && l.diffId !== diffIds[i]) throw invalidArgument(`layer ${l.digest}: diff ID mismatch: expected ${diffIds[i]}, got ${l.diffId}`);
+    if (l.snapshot || (await s.snapshots.has(chain[i]!))) continue;
+    l.snapshot = await stageLayer(s, l, diffIds[i]);
+  }
+  return { config, chain };
+}
+
+/** Commits a prepared image's data and record. Call with the store lock held. */
+export async function commitImage(s: Stores, img: PendingImage, config: ImageConfig, chain: string[]): Promise<StoredImage> {
+  const sizes: number[] = [];
+  for (const [i, l] of img.layers.entries()) {
+    const chainId = chain[i]!;
+    const existing = await s.snapshots.info(chainId);
+    if (existing) sizes.push(existing.size);
+    else {
+      // The staged copy may have gone to another chain position (same layer twice) or a
+      // concurrent removal may have collected the snapshot: unpack again then.
+      const staged = l.snapshot ?? (await stageLayer(s, l, config.rootfs.diff_ids[i]));
+      l.snapshot = undefined;
+      const size = l.size ?? 0;
+      await s.snapshots.commit(staged, { chainId, diffId: config.rootfs.diff_ids[i]!, ...(i > 0 ? { parent: chain[i - 1] } : {}), size });
+      sizes.push(size);
+    }
+    if (!(await s.content.exists(l.digest))) {
+      if (!l.blob) throw internal(`layer blob ${l.digest} vanished`);
+      await l.blob.commit({ digest: l.digest, size: l.blobSize });
+      l.blob = undefined;
+    }
+  }
+  const id = digestOf(img.configBytes);
+  if (!(await s.content.exists(id))) await s.content.write(img.configBytes, { digest: id });
+  let manifestDigest: string | undefined;
+  if (img.manifestBytes) {
+    manifestDigest = digestOf(img.manifestBytes);
+    if (!(await s.content.exists(manifestDigest))) await s.content.write(img.manifestBytes, { digest: manifestDigest });
+  }
+  const now = new Date().toISOString();
+  return {
+    id,
+    created: typeof config.created === 'string' ? config.created : now,
+    size: sizes.reduce((a, b) => a + b, 0),
+    config,
+    chainIds: chain,
+    layers: img.layers.map((l, i) => ({ digest: l.digest, diffId: config.rootfs.diff_ids[i]!, blobSize: l.blobSize, mediaType: l.mediaType })),
+    layerSizes: sizes,
+    ...(manifestDigest ? { manifestDigest } : {}),
+    loadedAt: now,
+  };
+}
+
+/** Drops whatever staging a pending image still holds (after success or failure). */
+export async function cleanupPending(s: Stores, layers: Iterable<PendingLayer>): Promise<void> {
+  for (const l of layers) {
+    await l.blob?.abort();
+    if (l.snapshot) await s.snapshots.discard(l.snapshot);
+    l.blob = undefined;
+    l.snapshot = undefined;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Integration harness: a real Berth daemon per test file, with its own data root, exec root
+ * and socket under a temp dir, the offline busybox image pre-placed for import, and helpers to
+ * drive it with the real `docker` CLI, docker-py and `berth`. `stop()` shuts it down and
+ * asserts the host is clean: no mounts under its roots, no conmon left, no cgroups.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '../../..');
+export const BUSYBOX_TAR = path.join(REPO, '.cache/images/busybox.tar');
+const MAIN = path.join(REPO, 'dist/src/cli/main.js');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class TestDaemon {
+  readonly dir: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly sock: string;
+  proc?: ChildProcess;
+  log = '';
+
+  constructor(name: string) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `berth-${name}-`));
+    this.dataRoot = path.join(this.dir, 'data');
+    this.execRoot = path.join(this.dir, 'exec');
+    this.sock = path.join(this.dir, 'berth.sock');
+    fs.mkdirSync(path.join(this.dataRoot, 'images-import'), { recursive: true });
+    fs.copyFileSync(BUSYBOX_TAR, path.join(this.dataRoot, 'images-import', 'busybox.tar'));
+  }
+
+  get host(): string {
+    return `unix://${this.sock}`;
+  }
+
+  /** Starts (or restarts) the daemon and waits until it answers /_ping. */
+  async start(extra: string[] = []): Promise<void> {
+    fs.rmSync(this.sock, { force: true });
+    const p = spawn(process.execPath, [MAIN, 'daemon', '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout!.on('data', (d) => (this.log += d));
+    p.stderr!.on('data', (d) => (this.log += d));
+    this.proc = p;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (p.exitCode !== null) throw new Error(`daemon exited early (${p.exitCode}):\n${this.log}`);
+      if (fs.existsSync(this.sock) && this.docker(['version', '--format', '{{.Server.Version}}']).code === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`daemon did not come up:\n${this.log}`);
+  }
+
+  /** SIGKILL, as a crash would: containers must survive it. */
+  async crash(): Promise<void> {
+    const p = this.proc!;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await gone;
+  }
+
+  /** Graceful stop (containers are stopped with the daemon). */
+  async shutdown(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await gone;
+  }
+
+  docker(args: string[], input?: string): Result {
+    return run('docker', args, { DOCKER_HOST: this.host }, input);
+  }
+
+  berth(args: string[], input?: string | Buffer): Result {
+    return run(process.execPath, [MAIN, ...args], { BERTH_HOST: this.host }, input);
+  }
+
+  python(code: string): Result {
+    return run(pythonWithDocker(), ['-c', code], { DOCKER_HOST: this.host });
+  }
+
+  /** Shuts down and checks nothing is left on the host; throws listing leftovers. */
+  async stop(): Promise<void> {
+    // Remove every container first so the check covers rm's own cleanup, then stop.
+    if (this.proc && this.proc.exitCode === null) {
+      const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) this.docker(['rm', '-f', ...ids]);
+    }
+    await this.shutdown();
+    const leftovers = leaks(this.dir);
+    for (const m of mountsUnder(this.dir).reverse()) spawnSync('umount', ['-l', m]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (leftovers.length) throw new Error(`host state leaked:\n${leftovers.join('\n')}\n--- daemon log ---\n${this.log}`);
+  }
+}
+
+function run(file: string, args: string[], env: Record<string, string>, input?: string | Buffer): Result {
+  const r = spawnSync(file, args, { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+let python: string | undefined;
+/** A python3 that can import docker-py (the pyenv one here, Debian's python3-docker otherwise). */
+export function pythonWithDocker(): string {
+  if (python) return python;
+  for (const p of ['python3', '/usr/bin/python3']) if (spawnSync(p, ['-c', 'import docker']).status === 0) return (python = p);
+  throw new Error('no python3 with docker-py found');
+}
+
+export function mountsUnder(dir: string): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+}
+
+/** Host state a daemon rooted in `dir` may leave: mounts, conmon processes, container cgroups. */
+export function leaks(dir: string): string[] {
+  const out = mountsUnder(dir).map((m) => `mount ${m}`);
+  const ps = spawnSync('pgrep', ['-af', `conmon.*${dir}`], { encoding: 'utf8' }).stdout.trim();
+  if (ps) out.push(`processes:\n${ps}`);
+  const idFile = path.join(dir, 'data', 'engine-id.json');
+  if (fs.existsSync(idFile)) {
+    const name = `berth-${(JSON.parse(fs.readFileSync(idFile, 'utf8')) as { id: string }).id.slice(0, 8)}`;
+    for (const h of fs.readdirSync('/sys/fs/cgroup')) if (fs.existsSync(path.join('/sys/fs/cgroup', h, name))) out.push(`cgroup ${h}/${name}`);
+  }
+  return out;
+}
