@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { listProcs, pssKb, rssKb, run, sleep, alive, type RunOptions, type RunResult } from './proc.js';
-import { cleanTree, stopProcess } from './teardown.js';
+import { cleanTree, removeCgroup, stopProcess } from './teardown.js';
 
 /** The docker CLI both engines are driven with (28.x here; docker.io brings an older /usr/bin/docker). */
 export const DOCKER_CLI = process.env.BENCH_DOCKER_CLI ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
@@ -32,6 +32,8 @@ export interface Memory {
 export interface Engine {
   label: 'Berth' | 'Docker';
   dir: string;
+  /** The cgroup parent its containers go under, removed at the end (undefined: unknown). */
+  cgroupParent(): string | undefined;
   sock: string;
   pid: number;
   log: string;
@@ -40,14 +42,15 @@ export interface Engine {
 
 /** Runs the docker CLI against `e`. */
 export function docker(e: Engine, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run(DOCKER_CLI, args, { timeoutMs: 120_000, ...opts, env: { ...process.env, DOCKER_HOST: `unix://${e.sock}` } });
+  return run(DOCKER_CLI, args, { timeoutMs: 60_000, ...opts, env: { ...process.env, DOCKER_HOST: `unix://${e.sock}` } });
 }
 
 /** Like `docker`, but rejects with the CLI's error text on a non-zero exit. */
 export async function dockerOk(e: Engine, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const r = await docker(e, args, opts);
   if (r.code !== 0) {
-    const msg = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
+    const out = (r.stderr || r.stdout).trim().split('\n').filter((l) => l && !l.startsWith("Run 'docker")).slice(-3).join(' | ');
+    const msg = r.timedOut ? `no answer within ${(r.ms / 1000).toFixed(0)} s, killed${out ? ` (${out})` : ''}` : out;
     throw new Error(`docker ${args.join(' ')} → exit ${r.code}: ${msg}`);
   }
   return r;
@@ -60,6 +63,26 @@ function ping(sock: string): Promise<boolean> {
       resolve(res.statusCode === 200);
     });
     req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** GET `path` from the engine's API and parse JSON; undefined on any failure (optional extras only). */
+export function getJson(e: Engine, path: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: e.sock, path, method: 'GET', timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? JSON.parse(Buffer.concat(chunks).toString()) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('error', () => resolve(undefined));
     req.on('timeout', () => req.destroy());
     req.end();
   });
@@ -103,18 +126,22 @@ export async function startDocker(root: string): Promise<Engine> {
   // Our own daemon.json: the host's /etc/docker/daemon.json must not change the reference, and the
   // libtrust key dockerd 20.10 writes (default /etc/docker/key.json) goes under our dir.
   const config = join(dir, 'daemon.json');
+  const cgroupParent = `/berth-bench-docker-${root.slice(-6)}`;
   writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }));
   // Without --containerd, dockerd 20.10 starts containerd with root <data>/containerd/daemon,
   // state <exec>/containerd/daemon and socket <exec>/containerd/containerd.sock: all per run.
   const pid = await startDaemon(
     'dockerd',
     ['--config-file', config, '-H', `unix://${sock}`, '--data-root', data, '--exec-root', exec, '--pidfile', join(dir, 'docker.pid'),
-      '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2'],
+      '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2',
+      // Not the shared "/docker" parent a system dockerd would use; ours is removed at the end.
+      '--cgroup-parent', cgroupParent],
     sock, log, 60_000,
   );
   const containerdSock = join(exec, 'containerd', 'containerd.sock');
   return {
     label: 'Docker', dir, sock, pid, log,
+    cgroupParent: () => cgroupParent,
     memory() {
       const procs = listProcs().filter((p) => p.state !== 'Z');
       const containerd = procs.filter((p) => p.comm === 'containerd' && p.cmdline.includes(exec));
@@ -151,6 +178,15 @@ export async function startBerth(root: string, imports: string[]): Promise<Engin
     [BERTH_MAIN, 'daemon', '--data-root', data, '--exec-root', exec, '-H', `unix://${sock}`], sock, log, 120_000);
   return {
     label: 'Berth', dir, sock, pid, log,
+    // Berth names its parent after its engine id; read it so a crashed daemon's cgroups go too.
+    cgroupParent() {
+      try {
+        const id = (JSON.parse(readFileSync(join(data, 'engine-id.json'), 'utf8')) as { id?: string }).id;
+        return id ? `/berth-${id.slice(0, 8)}` : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     memory() {
       // conmon double-forks away from the daemon, so find it by our paths on its command line.
       const conmons = listProcs().filter((p) => p.state !== 'Z' && p.comm === 'conmon' && p.cmdline.includes(dir));
@@ -176,6 +212,8 @@ export async function stopEngine(e: Engine, keep: boolean): Promise<string[]> {
     await stopProcess(e.pid, 30_000);
     if (alive(e.pid)) problems.push(`${e.label} daemon (pid ${e.pid}) survived SIGKILL`);
   }
+  const cgroup = e.cgroupParent();
   problems.push(...(await cleanTree(e.dir, keep)).map((p) => `${e.label}: ${p}`));
+  if (cgroup) problems.push(...removeCgroup(cgroup).map((p) => `${e.label}: ${p}`));
   return problems;
 }

@@ -51,7 +51,7 @@ export function engineProcesses(): Map<number, string> {
   const m = new Map<number, string>();
   for (const p of listProcs()) {
     if (p.state === 'Z') continue;
-    if (['dockerd', 'containerd', 'conmon'].includes(p.comm) || p.comm.startsWith('containerd-shim')) m.set(p.pid, p.cmdline.slice(0, 160));
+    if (['dockerd', 'containerd', 'conmon'].includes(p.comm) || p.comm.startsWith('containerd-shim')) m.set(p.pid, p.cmdline);
   }
   return m;
 }

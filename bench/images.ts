@@ -60,7 +60,8 @@ export async function writeDockerArchive(rootfs: string, out: string, ref: strin
 }
 
 /** A busybox root filesystem: the static binary, every applet as a symlink, passwd and group. */
-function busyboxRootfs(dir: string, busybox: string): Promise<void> {
+export async function busyboxRootfs(dir: string, busyboxPath?: string): Promise<void> {
+  const busybox = busyboxPath ?? (await busyboxBinary());
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'root', 'tmp', 'proc', 'sys', 'dev', 'var', 'home']) {
     mkdirSync(join(dir, d), { recursive: true });
   }
@@ -69,13 +70,12 @@ function busyboxRootfs(dir: string, busybox: string): Promise<void> {
   chmodSync(join(dir, 'bin/busybox'), 0o755);
   writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n');
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
-  return run(busybox, ['--list-full']).then((r) => {
-    for (const applet of r.stdout.split('\n').filter(Boolean)) {
-      if (applet === 'bin/busybox' || existsSync(join(dir, applet))) continue;
-      mkdirSync(dirname(join(dir, applet)), { recursive: true });
-      symlinkSync('/bin/busybox', join(dir, applet));
-    }
-  });
+  const r = await run(busybox, ['--list-full']);
+  for (const applet of r.stdout.split('\n').filter(Boolean)) {
+    if (applet === 'bin/busybox' || existsSync(join(dir, applet))) continue;
+    mkdirSync(dirname(join(dir, applet)), { recursive: true });
+    symlinkSync('/bin/busybox', join(dir, applet));
+  }
 }
 
 async function busyboxBinary(): Promise<string> {
@@ -98,7 +98,7 @@ export async function busyboxArchive(work: string, repoRoot: string): Promise<Im
     process.stderr.write(`bench: ${script} failed (${r.stderr.trim().split('\n').pop()}); building busybox here\n`);
   }
   const rootfs = join(work, 'busybox-rootfs');
-  await busyboxRootfs(rootfs, await busyboxBinary());
+  await busyboxRootfs(rootfs);
   await writeDockerArchive(rootfs, out, 'busybox:latest', { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] });
   rmSync(rootfs, { recursive: true, force: true });
   return { path: out, ref: 'busybox:latest', bytes: statSync(out).size, source: 'bench (host busybox-static)' };
@@ -155,7 +155,7 @@ export async function bigArchive(work: string, ensureDebootstrap: () => Promise<
   const note = `busybox padded with 250 × 1 MiB random files — debootstrap failed: ${failure}`;
   if (existsSync(padded)) return { path: padded, ref: paddedRef, bytes: statSync(padded).size, source: note + ' (cached)' };
   const pad = join(work, 'padded-rootfs');
-  await busyboxRootfs(pad, await busyboxBinary());
+  await busyboxRootfs(pad);
   mkdirSync(join(pad, 'pad'));
   for (let i = 0; i < 250; i++) writeFileSync(join(pad, 'pad', `f${String(i).padStart(3, '0')}`), randomBytes(1 << 20));
   await writeDockerArchive(pad, padded, paddedRef, { Cmd: ['sh'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] });

@@ -7,7 +7,7 @@
  * down at the end, on failure and on Ctrl-C (processes, runc containers, mounts, files).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBerth, startDocker, stopEngine, DOCKER_CLI, type Engine } from './engines.js';
@@ -15,12 +15,15 @@ import { ensurePackages, engineProcesses, machineInfo } from './host.js';
 import { bigArchive, busyboxArchive, type ImageArchive } from './images.js';
 import { ensureImage, measureContainers, measureLoad, measureRunRm, type EngineResults } from './measure.js';
 import { isFullRun, parseOptions, type BenchOptions } from './options.js';
+import { loadFloor, runcFloor } from './floor.js';
 import { run } from './proc.js';
-import { buildRows, median, renderSection, renderTable, writeBenchmarks, type Side } from './report.js';
+import { buildRows, median, p90, renderSection, renderTable, writeBenchmarks, type Side } from './report.js';
 import { cleanTree, fixedDirsBefore, removeFixedDirs } from './teardown.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+/** Set on Ctrl-C: no new measurement starts while the teardown runs. */
+let interrupted = false;
 
 interface Contender {
   label: 'Berth' | 'Docker';
@@ -31,7 +34,7 @@ interface Contender {
 
 /** Runs every selected measurement on every engine that started; failures are recorded per metric. */
 async function measureAll(o: BenchOptions, sides: Contender[], busybox: ImageArchive, big: ImageArchive | undefined, notes: string[]): Promise<void> {
-  const live = () => sides.filter((s) => s.engine);
+  const live = () => (interrupted ? [] : sides.filter((s) => s.engine));
   for (const s of live()) {
     try {
       await ensureImage(s.engine!, busybox);
@@ -44,12 +47,14 @@ async function measureAll(o: BenchOptions, sides: Contender[], busybox: ImageArc
   const verbose = (label: string) => (m: string) => o.verbose && say(`${label} ${m}`);
   if (o.only.has('run')) {
     for (const s of live()) {
+      if (interrupted) break;
       say(`${s.label}: run --rm ×${o.runs}`);
       await measureRunRm(s.engine!, o.warmups, o.runs, verbose(s.label)).then((v) => (s.results.runRm = v), (e: Error) => (s.results.errors.run = e.message));
     }
   }
   if (['rund', 'ps', 'rm', 'mem'].some((m) => o.only.has(m as never))) {
     for (const s of live()) {
+      if (interrupted) break;
       say(`${s.label}: ${o.containers} × run -d, ps, memory, rm -f`);
       const want = { ps: o.only.has('ps'), mem: o.only.has('mem') };
       try {
@@ -67,6 +72,7 @@ async function measureAll(o: BenchOptions, sides: Contender[], busybox: ImageArc
   }
   if (o.only.has('load') && big) {
     for (const s of live()) {
+      if (interrupted) break;
       say(`${s.label}: load ${(big.bytes / 1e6).toFixed(0)} MB ×${o.loadRuns}`);
       await measureLoad(s.engine!, big, o.loadRuns, verbose(s.label)).then((v) => (s.results.load = v), (e: Error) => (s.results.errors.load = e.message));
     }
@@ -86,6 +92,7 @@ async function main(): Promise<number> {
     say('must run as root (it starts container engines)');
     return 2;
   }
+  const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
   const before = engineProcesses();
   const dirsBefore = fixedDirsBefore();
   await ensurePackages(o.skipDocker ? {} : { dockerd: 'docker.io' });
@@ -109,6 +116,7 @@ async function main(): Promise<number> {
       return problems;
     })());
   const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = true;
     say(`${sig}: stopping the daemons and cleaning up…`);
     void tearDown().then((p) => {
       for (const m of p) say(m);
@@ -140,16 +148,35 @@ async function main(): Promise<number> {
       }
     }
     if (sides.every((s) => !s.engine)) throw new Error('no engine started');
+    if (o.only.has('run')) {
+      await runcFloor(work, o.warmups, o.runs).then(
+        (xs) => notes.push(`runc alone (\`runc run\` of \`true\` in a busybox rootfs: no daemon, CLI, overlay or monitor): ${median(xs).toFixed(0)} ms median (p90 ${p90(xs).toFixed(0)}).`),
+        (e: Error) => notes.push(`runc alone could not be measured: ${e.message}`),
+      );
+    }
     await measureAll(o, sides, busybox, big, notes);
+    if (big && !interrupted) {
+      await loadFloor(work, big.path, o.loadRuns).then(
+        (xs) => notes.push(`plain \`tar -x\` of the load archive and its layer (no hashing, no fsync): ${(median(xs) / 1000).toFixed(2)} s median = ${(big!.bytes / 1e6 / (median(xs) / 1000)).toFixed(0)} MB/s.`),
+        (e: Error) => notes.push(`plain tar -x of the load archive failed: ${e.message}`),
+      );
+    }
     for (const s of sides) {
+      for (const [metric, err] of Object.entries(s.results.errors)) notes.push(`${s.label} ${metric} failed: ${err}`);
+      const st = s.results.stages;
+      if (st) notes.push(`${s.label} daemon-side stages of \`run -d\` (median ms over ${Object.values(st)[0]!.length}, from /berth/trace/{id}, as \`berth --trace run\` prints them): ` +
+        Object.entries(st).map(([k, v]) => `${k} ${median(v).toFixed(1)}`).join(', ') + '.');
       const m = s.results.mem;
       if (m) notes.push(`${s.label} memory parts (VmRSS, median of 3 samples): ` + Object.entries(m.parts).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} MiB`).join(', ') +
         `; ${m.monitors} monitor processes; as PSS (shared pages split): daemon ${(m.daemonPssKb / 1024).toFixed(1)} MiB, monitors ${(m.monitorsPssKb / 1024).toFixed(1)} MiB.`);
     }
   } finally {
     const problems = await tearDown();
-    const strays = [...engineProcesses()].filter(([pid]) => !before.has(pid));
-    for (const [pid, cmd] of strays) problems.push(`stray engine process after the run: ${pid} ${cmd}`);
+    // Ours (mentioning our temp dir) or a system service the package install may have started;
+    // other engines started meanwhile by someone else (tests, other roots) are not ours to judge.
+    const systemd = (cmd: string) => /^\S*dockerd\b/.test(cmd) ? !cmd.includes('--data-root') : /^\S*containerd(\s|$)/.test(cmd) && !cmd.includes('--config');
+    const strays = [...engineProcesses()].filter(([pid, cmd]) => !before.has(pid) && (cmd.includes(root) || systemd(cmd)));
+    for (const [pid, cmd] of strays) problems.push(`stray engine process after the run: ${pid} ${cmd.slice(0, 200)}`);
     for (const p of problems) say(p);
     notes.push(...problems.map((p) => `clean-up: ${p}`));
   }
@@ -159,8 +186,12 @@ async function main(): Promise<number> {
     `Times are wall-clock for the whole \`docker\` CLI command (${DOCKER_CLI}), medians with nearest-rank p90: ` +
       `run --rm over ${o.runs} runs after ${o.warmups} warm-ups; run -d and rm -f per operation over ${o.containers} containers; ` +
       `ps over ${o.runs} runs. The CLI alone (\`docker --version\`) takes ${overhead.toFixed(0)} ms of each.`,
-    'Docker runs with `--bridge=none --iptables=false` (networking is benchmarked in a later issue) and starts its own containerd under the run\'s data and exec roots.',
   );
+  notes.push(`Load average at start ${loadAtStart}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}: other work on the machine shows up as noise in every figure.`);
+  if (!o.skipDocker) {
+    notes.push('Docker runs with `--bridge=none --iptables=false` (networking is benchmarked in a later issue), its own cgroup parent and daemon.json, ' +
+      'and starts its own containerd under the run\'s data and exec roots.');
+  }
   const side = (s: Contender): Side => (s.absent && !Object.keys(s.results).some((k) => k !== 'errors') ? { absent: s.absent } : { results: s.results });
   const table = renderTable(buildRows(side(sides[0]!), side(sides[1]!), o.containers, big ? big.bytes / 1e6 : undefined, o.only));
   process.stdout.write('\n' + table + '\n\n' + notes.map((n) => `- ${n}`).join('\n') + '\n');

@@ -3,7 +3,7 @@
  * one engine at a time. Every command's exit code is checked: a failed command is an error in the
  * report, never a fast sample.
  */
-import { docker, dockerOk, type Engine, type Memory } from './engines.js';
+import { docker, dockerOk, getJson, type Engine, type Memory } from './engines.js';
 import type { ImageArchive } from './images.js';
 import { sleep } from './proc.js';
 
@@ -16,6 +16,8 @@ export interface EngineResults {
   /** Milliseconds per load of `bytes`. */
   load?: { ms: number[]; bytes: number };
   mem?: Memory;
+  /** Berth only: stage → milliseconds per `run -d`, from the daemon's own trace (/berth/trace/{id}). */
+  stages?: Record<string, number[]>;
   /** metric → error text, when that measurement failed. */
   errors: Record<string, string>;
 }
@@ -59,6 +61,7 @@ export async function measureContainers(
     }
     res.runD = runD;
     say(`run -d: ${runD.map((v) => v.toFixed(0)).join(' ')} ms`);
+    if (e.label === 'Berth') res.stages = await traceStages(e, ids);
     const running = (await dockerOk(e, ['ps', '-q'])).stdout.trim().split('\n').filter(Boolean).length;
     if (running !== n) throw new Error(`${running} of ${n} containers are running after run -d`);
     if (want.ps) {
@@ -101,6 +104,21 @@ export async function measureContainers(
     else if (ids.length === n) res.rmF = rmF;
     if (rmF.length) say(`rm -f: ${rmF.map((v) => v.toFixed(0)).join(' ')} ms`);
   }
+}
+
+/**
+ * The daemon-side stage timings of each container's create + start, read from Berth's tracing
+ * endpoint: the same numbers `berth --trace run` prints. Missing traces are skipped.
+ */
+async function traceStages(e: Engine, ids: string[]): Promise<Record<string, number[]> | undefined> {
+  const stages: Record<string, number[]> = {};
+  for (const id of ids) {
+    const t = (await getJson(e, `/berth/trace/${id}`)) as { Spans?: { Stage: string; StartMs: number; DurationMs: number }[] } | undefined;
+    if (!t?.Spans?.length) continue;
+    for (const s of t.Spans) (stages[s.Stage] ??= []).push(s.DurationMs);
+    (stages['(all stages, first start to last end)'] ??= []).push(Math.max(...t.Spans.map((s) => s.StartMs + s.DurationMs)) - Math.min(...t.Spans.map((s) => s.StartMs)));
+  }
+  return Object.keys(stages).length ? stages : undefined;
 }
 
 /** `docker load -i` of the big archive, removing the image before each run. */

@@ -15,6 +15,8 @@ export interface RunResult {
   stderr: string;
   /** Wall-clock milliseconds from spawn to exit. */
   ms: number;
+  /** True when the command was killed for exceeding `timeoutMs`. */
+  timedOut: boolean;
 }
 
 export interface RunOptions {
@@ -40,7 +42,13 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
     if (opts.input !== undefined) child.stdin?.end(opts.input);
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    let timedOut = false;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
+      : undefined;
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
       reject(e);
@@ -52,6 +60,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         stdout: Buffer.concat(out).toString(),
         stderr: Buffer.concat(err).toString(),
         ms: performance.now() - t0,
+        timedOut,
       });
     });
   });
@@ -61,7 +70,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 export async function runOk(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
-    const msg = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
+    const msg = r.timedOut ? `timed out after ${(r.ms / 1000).toFixed(0)} s` : (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
     throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${msg}`);
   }
   return r;

@@ -118,8 +118,15 @@ export function writeBenchmarks(file: string, section: string): void {
     '',
     'Every figure is measured by `npm run bench` beside the reference engine in the same run, on the',
     'same machine, driven by the same client. Ratios are Berth/Docker; lower is better for times and',
-    'memory, higher for throughput. Rerun with `npm run bench`; quick partial runs (`--only`, `--runs`,',
-    '`--skip-*`) do not change this file unless `--write` is given.',
+    'memory, higher for throughput.',
+    '',
+    '`npm run bench` (as root) installs Debian\'s `docker.io` if missing, starts that dockerd and Berth\'s',
+    'daemon each on its own socket, data root and exec root under a temp dir, measures, tears both down',
+    'and rewrites the section below. Quick runs: `node dist/bench/main.js --only run,load --runs 5`',
+    '(metrics: run, rund, ps, rm, load, mem), `--skip-berth` / `--skip-docker`, `--containers N`,',
+    '`--load-runs N`, `-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
+    'change this file unless `--write` is given. The ~250 MB load image is built once with debootstrap',
+    'and cached in /var/cache/berth-bench/.',
     '',
   ].join('\n');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : preface;

@@ -139,3 +139,38 @@ export function removeFixedDirs(before: Set<string>): string[] {
   }
   return problems;
 }
+
+/**
+ * Removes cgroup `name` (e.g. "/berth-bench-docker-abc") and its empty children from every
+ * mounted hierarchy (v1 controllers and v2). rmdir only: a cgroup that still has processes stays,
+ * and is reported.
+ */
+export function removeCgroup(name: string): string[] {
+  const problems: string[] = [];
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f.includes('cgroup') || f.includes('cgroup2'))
+    .map((f) => f[4]!);
+  for (const m of new Set(mounts)) {
+    const top = join(m, name);
+    if (!existsSync(top)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    };
+    try {
+      walk(top);
+    } catch {
+      continue;
+    }
+    for (const d of dirs.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch (e) {
+        problems.push(`cgroup ${d} not removed: ${(e as NodeJS.ErrnoException).code}`);
+      }
+    }
+  }
+  return problems;
+}

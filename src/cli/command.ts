@@ -65,9 +65,13 @@ export class BerthCommand extends Command {
     return new BerthCommand(name);
   }
 
-  /** Handles `--flag=true|false` for boolean flags, which commander alone rejects. */
+  /** Handles `--flag=true|false` (and `-f=false`) for boolean flags, which commander alone rejects. */
   override parseOptions(argv: string[]): { operands: string[]; unknown: string[] } {
     const out: string[] = [];
+    let rest: string[] = [];
+    // Leaf commands take flags anywhere (`rm web -f`), like pflag; the root, groups and
+    // `run`-like commands stop at their first operand (a subcommand or the image).
+    const interspersed = !this.stopAtOperand && this.commands.length === 0;
     const find = (pred: (o: Option) => boolean) => this.options.find(pred);
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
@@ -75,9 +79,14 @@ export class BerthCommand extends Command {
         out.push(...argv.slice(i));
         break;
       }
-      const eq = /^(--[^=]+)=(.*)$/s.exec(a);
+      const eq = /^(--[^=]+|-[^-=])=(.*)$/s.exec(a);
       if (eq) {
-        const opt = find((o) => o.long === eq[1]);
+        const opt = find((o) => o.long === eq[1] || o.short === eq[1]);
+        if (opt?.required && !eq[1]!.startsWith('--')) {
+          // pflag reads `-m=512m` as `-m 512m`.
+          out.push(eq[1]!, eq[2]!);
+          continue;
+        }
         if (opt && !opt.required && !opt.optional) {
           const v = parseBool(eq[2]!);
           if (v === undefined) {
@@ -106,18 +115,23 @@ export class BerthCommand extends Command {
         }
         continue;
       }
-      if (this.stopAtOperand) {
-        out.push(...argv.slice(i));
+      if (!interspersed) {
+        // Past the first operand nothing is ours to rewrite; for `run` nothing is ours at all.
+        if (this.stopAtOperand) rest = argv.slice(i);
+        else out.push(...argv.slice(i));
         break;
       }
       out.push(a);
     }
+    let res: { operands: string[]; unknown: string[] };
     try {
-      return super.parseOptions(out);
+      res = super.parseOptions(out);
     } catch (e) {
       if (e instanceof FlagValueError) throw flagError(this, e.message);
       throw e;
     }
+    if (rest.length) (res.unknown.length ? res.unknown : res.operands).push(...rest);
+    return res;
   }
 
   /** Commander's own errors, reworded as pflag/cobra word them. */
@@ -133,10 +147,6 @@ export class BerthCommand extends Command {
       const opt = this.options.find((o) => o.flags === quoted);
       const name = opt?.long ?? opt?.short ?? flagLabel(quoted);
       throw flagError(this, `flag needs an argument: ${name}`);
-    }
-    if (code === 'commander.unknownCommand') {
-      const root = commandPath(this).split(' ')[0];
-      throw new StatusError(`${root}: '${quoted}' is not a ${root} command.\nSee '${root} --help'`, 1);
     }
     throw new StatusError(message.replace(/^error: /, ''), errorOptions?.exitCode ?? 1);
   }

@@ -13,9 +13,6 @@ const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{
 const REFERENCE = new RegExp(
   `^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
 );
-const ANY_CASE_NAME = new RegExp(
-  `^((?:${DOMAIN}/)?[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*(?:/[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*)*)`,
-);
 
 /** A parsed, normalized image reference. */
 export interface Reference {
@@ -35,27 +32,27 @@ export function parseNormalizedNamed(s: string): Reference {
   if (/^[a-f0-9]{64}$/.test(s)) {
     throw new ReferenceError(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
   }
-  const m = REFERENCE.exec(s);
-  if (!m) {
-    const upper = ANY_CASE_NAME.exec(s);
-    if (upper && upper[1] !== upper[1]!.toLowerCase() && REFERENCE.test(s.toLowerCase())) {
-      throw new ReferenceError('invalid reference format: repository name must be lowercase');
-    }
-    throw new ReferenceError('invalid reference format');
-  }
-  const name = m[1]!;
+  // splitDockerDomain: the first component is a registry when it looks like a host name.
   let domain = 'docker.io';
-  let path = name;
-  const slash = name.indexOf('/');
+  let remainder = s;
+  const slash = s.indexOf('/');
   if (slash >= 0) {
-    const first = name.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
+    const first = s.slice(0, slash);
+    if (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase()) {
       domain = first === 'index.docker.io' ? 'docker.io' : first;
-      path = name.slice(slash + 1);
+      remainder = s.slice(slash + 1);
     }
   }
-  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
-  const ref: Reference = { domain, path };
+  if (domain === 'docker.io' && !remainder.includes('/')) remainder = `library/${remainder}`;
+  const colon = remainder.indexOf(':');
+  const remoteName = colon >= 0 ? remainder.slice(0, colon) : remainder;
+  if (remoteName !== remoteName.toLowerCase()) {
+    throw new ReferenceError(`invalid reference format: repository name (${remoteName}) must be lowercase`);
+  }
+  const m = REFERENCE.exec(`${domain}/${remainder}`);
+  if (!m) throw new ReferenceError('invalid reference format');
+  const name = m[1]!;
+  const ref: Reference = { domain, path: name.slice(domain.length + 1) };
   if (m[2] !== undefined) ref.tag = m[2];
   if (m[3] !== undefined) ref.digest = m[3];
   return ref;

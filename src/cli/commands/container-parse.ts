@@ -179,3 +179,23 @@ export function kvToMap(values: readonly string[]): Record<string, string> {
   }
   return out;
 }
+
+function normalizeCapability(cap: string): string {
+  const c = cap.trim().toUpperCase();
+  if (c === 'ALL' || c === 'RESET' || c.startsWith('CAP_')) return c;
+  return `CAP_${c}`;
+}
+
+/**
+ * opts.EffectiveCapAddCapDrop: names normalized to `CAP_X`, `ALL` trumps the rest, a
+ * capability both added and dropped is added; sorted, duplicates removed, null when empty.
+ */
+export function effectiveCaps(add: readonly string[], drop: readonly string[]): { add: string[] | null; drop: string[] | null } {
+  let addSet = new Set(add.map(normalizeCapability));
+  let dropSet = new Set(drop.map(normalizeCapability));
+  if (addSet.has('ALL')) addSet = new Set(['ALL']);
+  if (dropSet.has('ALL')) dropSet = new Set(['ALL']);
+  const capDrop = [...dropSet].filter((c) => !addSet.has(c) && c !== 'RESET').sort();
+  const capAdd = [...addSet].filter((c) => c !== 'RESET').sort();
+  return { add: capAdd.length ? capAdd : null, drop: capDrop.length ? capDrop : null };
+}

@@ -32,6 +32,7 @@ export interface ContainerSummary {
   Status?: string;
   NetworkSettings?: { Networks?: Record<string, unknown> } | null;
   Mounts?: { Name?: string; Source?: string; Driver?: string }[];
+  ImageManifestDescriptor?: { platform?: { os?: string; architecture?: string; variant?: string } } | null;
 }
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
@@ -59,7 +60,7 @@ export const CONTAINER_HEADERS: Record<string, string> = {
 export class ContainerRow extends RowContext {
   protected readonly jsonFields = [
     'Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names',
-    'Networks', 'Ports', 'RunningFor', 'Size', 'State', 'Status',
+    'Networks', 'Platform', 'Ports', 'RunningFor', 'Size', 'State', 'Status',
   ] as const;
 
   constructor(
@@ -160,6 +161,13 @@ export class ContainerRow extends RowContext {
 
   get LocalVolumes(): string {
     return String((this.c.Mounts ?? []).filter((m) => m.Driver === 'local').length);
+  }
+
+  /** The image platform (`linux/amd64`), or null when the daemon does not report one. */
+  get Platform(): string | null {
+    const p = this.c.ImageManifestDescriptor?.platform;
+    if (!p?.os) return null;
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
   }
 
   get Networks(): string {

@@ -46,7 +46,7 @@ export function parseFormat(format: string): Template {
   try {
     return Template.parse(templateString(format));
   } catch (e) {
-    throw new TemplateError(`template parsing error: template: :1: ${(e as Error).message}`);
+    throw new TemplateError(`template parsing error: ${(e as Error).message}`);
   }
 }
 
@@ -61,7 +61,7 @@ export function renderRows(format: string, rows: readonly object[], header: Reco
     try {
       body += tmpl.execute(row) + '\n';
     } catch (e) {
-      throw new TemplateError(`template parsing error: template: :1: ${(e as Error).message}`);
+      throw new TemplateError(`template parsing error: ${(e as Error).message}`);
     }
   }
   if (!isTable(format)) return body;

@@ -75,7 +75,8 @@ export class ImageRow extends RowContext {
   }
 
   get CreatedSince(): string {
-    return this.i.Created ? humanSince(this.i.Created, this.now) : '';
+    // docker tests time.Unix(Created).IsZero(), which is never true: 0 shows as "56 years ago".
+    return humanSince(this.i.Created ?? 0, this.now);
   }
 
   get CreatedAt(): string {

@@ -9,8 +9,8 @@
 /** One operand of a command. */
 export type Arg =
   | { kind: 'dot' }
-  | { kind: 'field'; chain: string[] }
-  | { kind: 'var'; chain: string[] }
+  | { kind: 'field'; chain: string[]; pos: number }
+  | { kind: 'var'; chain: string[]; pos: number }
   | { kind: 'literal'; value: unknown }
   | { kind: 'ident'; name: string }
   | { kind: 'paren'; pipe: Pipeline; chain: string[] };
@@ -36,19 +36,23 @@ type Tok =
   | { t: 'pipe' }
   | { t: 'lparen' }
   | { t: 'rparen' }
-  | { t: 'field'; chain: string[] }
-  | { t: 'var'; chain: string[] }
+  | { t: 'field'; chain: string[]; pos: number }
+  | { t: 'var'; chain: string[]; pos: number }
   | { t: 'dot' }
   | { t: 'lit'; value: unknown }
   | { t: 'ident'; name: string }
   | { t: 'decl' };
 
-function lexAction(src: string): Tok[] {
+/** Lexes one action body; `base` is its offset in the template (for error positions). */
+function lexAction(src: string, base: number): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
+  // Go reports a field chain at the position of its last element (`.State.Foo` → `.Foo`).
+  let lastPos = 0;
   const fieldChain = (): string[] => {
     const chain: string[] = [];
     while (src[i] === '.' && /[A-Za-z_]/.test(src[i + 1] ?? '')) {
+      lastPos = base + i;
       i++;
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
       chain.push(m[0]);
@@ -70,22 +74,25 @@ function lexAction(src: string): Tok[] {
       i++;
       toks.push({ t: 'rparen' });
       const chain = fieldChain();
-      if (chain.length) toks.push({ t: 'field', chain });
+      if (chain.length) toks.push({ t: 'field', chain, pos: lastPos });
     } else if (c === ':' && src[i + 1] === '=') {
       toks.push({ t: 'decl' });
       i += 2;
     } else if (c === '.') {
       const chain = fieldChain();
-      if (chain.length) toks.push({ t: 'field', chain });
+      if (chain.length) toks.push({ t: 'field', chain, pos: lastPos });
       else {
         toks.push({ t: 'dot' });
         i++;
       }
     } else if (c === '$') {
+      const at = base + i;
       i++;
       const m = /^[A-Za-z0-9_]*/.exec(src.slice(i))!;
       i += m[0].length;
-      toks.push({ t: 'var', chain: fieldChain() });
+      lastPos = at;
+      const chain = fieldChain();
+      toks.push({ t: 'var', chain, pos: lastPos });
     } else if (c === '"') {
       let j = i + 1;
       while (j < src.length && src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
@@ -153,8 +160,8 @@ function parsePipeline(toks: Tok[]): Pipeline {
         continue;
       }
       if (tk.t === 'dot') args.push({ kind: 'dot' });
-      else if (tk.t === 'field') args.push({ kind: 'field', chain: tk.chain });
-      else if (tk.t === 'var') args.push({ kind: 'var', chain: tk.chain });
+      else if (tk.t === 'field') args.push({ kind: 'field', chain: tk.chain, pos: tk.pos });
+      else if (tk.t === 'var') args.push({ kind: 'var', chain: tk.chain, pos: tk.pos });
       else if (tk.t === 'lit') args.push({ kind: 'literal', value: tk.value });
       else if (tk.t === 'ident') args.push({ kind: 'ident', name: tk.name });
       else throw new Error('unexpected ":=" in operand');
@@ -170,6 +177,8 @@ function parsePipeline(toks: Tok[]): Pipeline {
 
 interface RawAction {
   body: string;
+  /** Offset of `body` in the template source. */
+  offset: number;
 }
 
 /** Splits source into text and action pieces, applying `{{-` and `-}}` trimming. */
@@ -199,7 +208,8 @@ function split(src: string): (string | RawAction)[] {
       end = close - 2;
       trimNext = true;
     }
-    parts.push({ body: src.slice(start, end).trim() });
+    const raw = src.slice(start, end);
+    parts.push({ body: raw.trim(), offset: start + (raw.length - raw.trimStart().length) });
     i = close + 2;
   }
   return parts;
@@ -210,7 +220,7 @@ export function parseTemplate(src: string): Node[] {
   const parts = split(src);
   let idx = 0;
   // Parses nodes until `end`/`else`; returns the list and the terminator seen.
-  const block = (): { nodes: Node[]; term: 'end' | 'else' | 'eof'; elseBody?: string } => {
+  const block = (): { nodes: Node[]; term: 'end' | 'else' | 'eof'; elseBody?: string; elseOffset?: number } => {
     const nodes: Node[] = [];
     while (idx < parts.length) {
       const p = parts[idx++]!;
@@ -218,28 +228,31 @@ export function parseTemplate(src: string): Node[] {
         nodes.push({ kind: 'text', text: p });
         continue;
       }
-      const body = p.body;
+      const { body, offset } = p;
       if (body.startsWith('/*')) continue;
       const word = /^[a-z]+/.exec(body)?.[0];
       if (word === 'end' && body === 'end') return { nodes, term: 'end' };
-      if (word === 'else') return { nodes, term: 'else', elseBody: body.slice(4).trim() };
+      if (word === 'else') {
+        const rest = body.slice(4);
+        return { nodes, term: 'else', elseBody: rest.trim(), elseOffset: offset + 4 + (rest.length - rest.trimStart().length) };
+      }
       if (word === 'if' || word === 'with' || word === 'range') {
-        nodes.push(control(word, body.slice(word.length)));
+        nodes.push(control(word, body.slice(word.length), offset + word.length));
         continue;
       }
-      nodes.push({ kind: 'action', pipe: parsePipeline(lexAction(body)) });
+      nodes.push({ kind: 'action', pipe: parsePipeline(lexAction(body, offset)) });
     }
     return { nodes, term: 'eof' };
   };
-  const control = (kind: 'if' | 'with' | 'range', rest: string): Node => {
-    const pipe = parsePipeline(lexAction(rest));
+  const control = (kind: 'if' | 'with' | 'range', rest: string, offset: number): Node => {
+    const pipe = parsePipeline(lexAction(rest, offset));
     const first = block();
     if (first.term === 'eof') throw new Error(`unexpected EOF`);
     let elseNodes: Node[] = [];
     if (first.term === 'else') {
       if (first.elseBody && first.elseBody.startsWith('if')) {
         // `else if X` is sugar for `else` + nested `if X … end` sharing this block's `end`.
-        elseNodes = [control('if', first.elseBody.slice(2))];
+        elseNodes = [control('if', first.elseBody.slice(2), (first.elseOffset ?? 0) + 2)];
       } else {
         const second = block();
         if (second.term !== 'end') throw new Error(`expected end; found ${second.term}`);

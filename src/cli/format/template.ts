@@ -12,8 +12,14 @@ import { parseTemplate, type Arg, type Cmd, type Node, type Pipeline } from './t
 /** A template function: receives evaluated arguments, returns a value. */
 export type TemplateFunc = (...args: unknown[]) => unknown;
 
-/** An error raised while parsing or executing a template. */
+/**
+ * An error raised while parsing or executing a template, worded as Go's text/template words
+ * it (`template: :1:2: executing "" at <.Foo>: …`); callers add `template parsing error: `.
+ */
 export class TemplateError extends Error {}
+
+/** A lookup failure not yet tied to a position in the source. */
+class LookupError extends Error {}
 
 /**
  * Objects that stand for Go structs (table row contexts) implement this marker so that an
@@ -23,7 +29,11 @@ export const STRUCT_NAME = Symbol('berth.template.structName');
 
 /** docker's basic template functions (templates.basicFunctions) plus Go's builtins. */
 export const BASIC_FUNCS: Record<string, TemplateFunc> = {
-  json: (v) => JSON.stringify(v === undefined ? null : v) ?? 'null',
+  json: (v) => {
+    const text = JSON.stringify(v === undefined ? null : v) ?? 'null';
+    // Row contexts marshal through Go's json.Marshal, which escapes <, > and & (`\u003cnone\u003e`).
+    return v !== null && typeof v === 'object' && STRUCT_NAME in v ? escapeHtml(text) : text;
+  },
   split: (s, sep) => String(s).split(String(sep)),
   join: (a, sep) => (Array.isArray(a) ? a.map((x) => printValue(x)).join(String(sep)) : printValue(a)),
   title: (s) => String(s).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_, p: string, c: string) => p + c.toUpperCase()),
@@ -69,6 +79,10 @@ export const HEADER_FUNCS: Record<string, TemplateFunc> = {
   truncate: (v) => v,
 };
 
+function escapeHtml(json: string): string {
+  return json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
 /** Go's truth rule for `if`: false, 0, nil, and empty strings, slices and maps are false. */
 export function truth(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
@@ -110,19 +124,24 @@ export class Template {
     readonly source: string,
   ) {}
 
-  /** Parses `source`; throws TemplateError (`template parsing error: …` is added by callers). */
+  /** Parses `source`; throws TemplateError. */
   static parse(source: string): Template {
     try {
       return new Template(parseTemplate(source), source);
     } catch (e) {
-      throw new TemplateError((e as Error).message);
+      throw new TemplateError(`template: :1: ${(e as Error).message}`);
     }
   }
 
   /** Runs the template against `data`; `funcs` replaces the function table (header mode). */
   execute(data: unknown, funcs: Record<string, TemplateFunc> = BASIC_FUNCS): string {
-    const exec = new Executor(funcs, data);
-    return exec.nodes(this.nodes, data);
+    const exec = new Executor(funcs, data, this.source);
+    try {
+      return exec.nodes(this.nodes, data);
+    } catch (e) {
+      if (e instanceof TemplateError) throw e;
+      throw new TemplateError(`template: :1: ${(e as Error).message}`);
+    }
   }
 }
 
@@ -130,7 +149,21 @@ class Executor {
   constructor(
     private readonly funcs: Record<string, TemplateFunc>,
     private readonly root: unknown,
+    private readonly source: string,
   ) {}
+
+  /** Runs `fn`, tying lookup failures to the source position `pos` (`:line:col`). */
+  private at<T>(pos: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof LookupError)) throw e;
+      const before = this.source.slice(0, pos);
+      const line = 1 + (before.match(/\n/g)?.length ?? 0);
+      const col = pos - (before.lastIndexOf('\n') + 1);
+      throw new TemplateError(`template: :${line}:${col}: ${e.message}`);
+    }
+  }
 
   nodes(list: Node[], dot: unknown): string {
     let out = '';
@@ -179,23 +212,25 @@ class Executor {
 
   private command(cmd: Cmd, dot: unknown, piped?: { value: unknown }): unknown {
     const [head, ...rest] = cmd.args;
-    if (!head) throw new TemplateError('empty command');
+    if (!head) throw new Error('empty command');
     const extra = piped ? [piped.value] : [];
     if (head.kind === 'ident') {
       const fn = this.funcs[head.name];
-      if (!fn) throw new TemplateError(`function "${head.name}" not defined`);
+      if (!fn) throw new Error(`function "${head.name}" not defined`);
       return fn(...rest.map((a) => this.arg(a, dot)), ...extra);
     }
     if ((head.kind === 'field' || head.kind === 'var') && (rest.length > 0 || piped)) {
       // A method call such as `.Label "com.example"`: the last field names a function.
       const base = head.kind === 'var' ? this.root : dot;
-      const parent = this.walk(base, head.chain.slice(0, -1), head.chain);
-      const name = head.chain[head.chain.length - 1];
-      const fn = name === undefined ? undefined : this.lookup(parent, name, head.chain);
-      if (typeof fn !== 'function') throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
+      const { parent, fn } = this.at(head.pos, () => {
+        const parent = this.walk(base, head.chain.slice(0, -1), head.chain);
+        const name = head.chain[head.chain.length - 1];
+        return { parent, fn: name === undefined ? undefined : this.lookup(parent, name, head.chain) };
+      });
+      if (typeof fn !== 'function') throw new Error(`can't give argument to non-function ${describe(head)}`);
       return (fn as TemplateFunc).call(parent, ...rest.map((a) => this.arg(a, dot)), ...extra);
     }
-    if (rest.length > 0 || piped) throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
+    if (rest.length > 0 || piped) throw new Error(`can't give argument to non-function ${describe(head)}`);
     return this.arg(head, dot);
   }
 
@@ -206,16 +241,16 @@ class Executor {
       case 'literal':
         return a.value;
       case 'field':
-        return this.callIfMethod(dot, a.chain);
+        return this.at(a.pos, () => this.callIfMethod(dot, a.chain));
       case 'var':
-        return this.callIfMethod(this.root, a.chain);
+        return this.at(a.pos, () => this.callIfMethod(this.root, a.chain));
       case 'paren': {
         const v = this.pipeline(a.pipe, dot);
         return a.chain.length ? this.callIfMethod(v, a.chain) : v;
       }
       case 'ident': {
         const fn = this.funcs[a.name];
-        if (!fn) throw new TemplateError(`function "${a.name}" not defined`);
+        if (!fn) throw new Error(`function "${a.name}" not defined`);
         return fn();
       }
     }
@@ -240,15 +275,15 @@ class Executor {
 
   private lookup(obj: unknown, name: string, chain: string[]): unknown {
     const at = `<.${chain.join('.')}>`;
-    if (obj === null || obj === undefined) throw new TemplateError(`executing "" at ${at}: nil pointer evaluating interface {}.${name}`);
-    if (typeof obj !== 'object') throw new TemplateError(`executing "" at ${at}: can't evaluate field ${name} in type ${typeof obj}`);
+    if (obj === null || obj === undefined) throw new LookupError(`executing "" at ${at}: nil pointer evaluating interface {}.${name}`);
+    if (typeof obj !== 'object') throw new LookupError(`executing "" at ${at}: can't evaluate field ${name} in type ${typeof obj}`);
     const rec = obj as Record<string | symbol, unknown>;
     if (STRUCT_NAME in rec) {
-      if (!(name in rec)) throw new TemplateError(`executing "" at ${at}: can't evaluate field ${name} in type ${String(rec[STRUCT_NAME])}`);
+      if (!(name in rec)) throw new LookupError(`executing "" at ${at}: can't evaluate field ${name} in type ${String(rec[STRUCT_NAME])}`);
       return rec[name];
     }
     if (!Object.prototype.hasOwnProperty.call(rec, name)) {
-      throw new TemplateError(`executing "" at ${at}: map has no entry for key "${name}"`);
+      throw new LookupError(`executing "" at ${at}: map has no entry for key "${name}"`);
     }
     return rec[name];
   }

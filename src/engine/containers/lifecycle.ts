@@ -79,11 +79,12 @@ export async function stopContainer(svc: ContainerService, rec: ContainerRecord,
     const sig = parseSignal(sigName || rec.Config.StopSignal);
     const done = exited(svc, rec);
     await signal(svc, rec, sig);
-    return done;
+    // Wrapped so the lock is released now: the exit handler needs it to record the exit.
+    return { done };
   });
   if (sent === false) return false;
   const t = timeoutSec ?? rec.Config.StopTimeout ?? 10;
-  const inTime = t < 0 ? await sent : await Promise.race([sent, new Promise<boolean>((r) => setTimeout(() => r(false), t * 1000).unref())]);
+  const inTime = t < 0 ? await sent.done : await Promise.race([sent.done, new Promise<boolean>((r) => setTimeout(() => r(false), t * 1000).unref())]);
   if (!inTime && isLive(rec)) {
     svc.opts.host.kill(rec.State.Pid, 'SIGKILL');
     await exited(svc, rec, 30_000);

@@ -115,7 +115,8 @@ export async function listView(svc: ContainerService, rec: ContainerRecord, with
     Names: [rec.Name],
     Image: rec.ImageRef,
     ImageID: rec.ImageId,
-    Command: [rec.Path, ...rec.Args].join(' '),
+    // Docker quotes arguments that contain spaces in the list view.
+    Command: [rec.Path, ...rec.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
     Ports: [],
     Labels: rec.Config.Labels ?? {},

@@ -20,6 +20,8 @@ export interface ServiceOptions {
   snapshots: ContainerSnapshots;
   /** Host path of a static init for `--init` (Debian's tini-static), if installed. */
   initBinary?: string;
+  /** Capabilities the daemon may grant (its bounding set). */
+  availableCaps?: string[];
   /** Parent cgroup for every container of this daemon. */
   cgroupParent: string;
 }

@@ -10,6 +10,7 @@ import { buildSpec, mergeEnv } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
+import { removeContainer } from './remove.js';
 import { check } from './state.js';
 
 async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
@@ -52,7 +53,7 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
       const user = await resolveUser(rootfs, rec.Config.User);
       const env = mergeEnv([], rec.Config.Env ?? [], rec.Config.Hostname!, !!rec.Config.Tty, user.home);
       if (rec.HostConfig.Init && !svc.opts.initBinary) throw invalidArgument('--init requested but no init binary (tini) is installed');
-      const spec = buildSpec({ rec, env, user, etcFiles, initBinary: svc.opts.initBinary, cgroupParent: svc.opts.cgroupParent });
+      const spec = buildSpec({ rec, env, user, etcFiles, initBinary: svc.opts.initBinary, cgroupParent: svc.opts.cgroupParent, availableCaps: svc.opts.availableCaps });
       if (rec.HostConfig.NetworkMode === 'host') {
         const linux = spec.linux as { namespaces: Array<{ type: string }> };
         linux.namespaces = linux.namespaces.filter((n) => n.type !== 'network');
@@ -82,6 +83,8 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
     const { exitCode, error } = startFailure(runtimeMessage);
     rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', ExitCode: exitCode, Error: error.message, Pid: 0 };
     await svc.save(rec);
+    // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
+    if (rec.HostConfig.AutoRemove) await removeContainer(svc, rec, { force: true, volumes: true }).catch(() => undefined);
     throw error;
   }
 }

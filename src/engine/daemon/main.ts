@@ -7,7 +7,9 @@ import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { boundingCapNumbers } from '../../host/caps.js';
 import { removeCgroupParent } from '../../host/cgroups.js';
+import { ALL_CAPS } from '../runtime/defaults.js';
 import { realHost } from '../../host/real.js';
 import { messageOf } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
@@ -68,6 +70,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     snapshots: images.snapshots,
     initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/libexec/podman/catatonit']),
     cgroupParent,
+    availableCaps: boundingCapNumbers().map((n) => ALL_CAPS[n]).filter((c): c is string => !!c),
   });
   const unwatch = watchExits(svc);
   await restore(svc);

@@ -12,10 +12,10 @@
 import tar from 'tar-stream';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BerthError, invalidArgument, messageOf } from '../../lib/errors.js';
+import { BerthError, internal, invalidArgument, messageOf } from '../../lib/errors.js';
 import type { BlobWriter } from '../content/store.js';
 import { looksLikeLayer } from '../snapshots/compression.js';
-import { Feed } from '../snapshots/feed.js';
+import { Feed, waitDrain } from '../snapshots/feed.js';
 import type { StagedSnapshot } from '../snapshots/snapshotter.js';
 import { unpackLayer } from '../snapshots/unpack.js';
 import type { Stores } from './commit.js';
@@ -98,30 +98,34 @@ export class Archive {
   /** Reads the whole tar. A malformed tar is InvalidArgument; staging is released on failure. */
   async read(input: AsyncIterable<Uint8Array>): Promise<void> {
     const extract = tar.extract();
+    let parseError: unknown; // the iterator itself only says "Stream was destroyed"
+    extract.on('error', (e: unknown) => (parseError ??= e));
     const feeding = (async () => {
       try {
         for await (const chunk of input) {
           if (extract.destroyed) return;
-          if (!extract.write(chunk)) await new Promise<void>((r) => extract.once('drain', r).once('close', r));
+          if (!extract.write(chunk)) await waitDrain(extract);
         }
-        extract.end();
+        extract.end(undefined);
       } catch (err) {
         extract.destroy(err as Error);
       }
     })();
     try {
-      for await (const entry of extract) await this.entry(entry);
+      for await (const entry of extract) await this.entry(entry as unknown as AsyncIterable<Uint8Array> & { header: tar.Header });
       await feeding;
     } catch (err) {
-      extract.destroy();
+      const reason = parseError ?? err;
+      extract.destroy(new Error('archive read aborted'));
       await feeding;
       await this.release();
-      if (err instanceof BerthError) throw err;
-      throw invalidArgument(`invalid archive: ${messageOf(err)}`);
+      if (reason instanceof BerthError) throw reason;
+      if ((reason as NodeJS.ErrnoException)?.syscall) throw internal(`load: ${messageOf(reason)}`, reason);
+      throw invalidArgument(`invalid archive: ${messageOf(reason)}`);
     }
   }
 
-  private async entry(e: tar.Entry): Promise<void> {
+  private async entry(e: AsyncIterable<Uint8Array> & { header: tar.Header }): Promise<void> {
     const h = e.header;
     const name = cleanName(h.name);
     if (h.type === 'symlink' || h.type === 'link') {

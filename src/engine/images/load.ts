@@ -12,6 +12,7 @@ import { invalidArgument } from '../../lib/errors.js';
 import { detectCompression } from '../snapshots/compression.js';
 import { Archive, type ArchiveFile } from './archive.js';
 import type { PendingImage, PendingLayer } from './commit.js';
+import { hostPlatform } from './platform.js';
 import { isTagOnly, normalize } from './reference.js';
 import type { ImageService } from './service.js';
 import { MEDIA, type Descriptor, type OciIndex, type OciManifest } from './types.js';
@@ -92,11 +93,6 @@ function blobName(digest: string): string {
   const m = /^(\w+):([a-f0-9]+)$/.exec(digest ?? '');
   if (!m) throw invalidArgument(`invalid archive: bad digest "${digest}"`);
   return `blobs/${m[1]}/${m[2]}`;
-}
-
-function hostPlatform(): { os: string; architecture: string } {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', ia32: '386' };
-  return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
 }
 
 /** Image names from an index descriptor's annotations (a bare tag names nothing). */

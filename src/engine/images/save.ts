@@ -8,6 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { waitDrain } from '../snapshots/feed.js';
 import { digestHex, digestOf } from '../content/store.js';
 import { familiarName, fullName, parseReference, referenceString, withDefaultTag, type Reference } from './reference.js';
 import type { ImageService } from './service.js';
@@ -27,7 +28,6 @@ export function saveArchive(svc: ImageService, names: string[]): NodeJS.Readable
     selected.set(img.id, s);
   };
   for (const name of names) {
-    const img = svc.lookup(name);
     let parsed: Reference | undefined;
     try {
       parsed = parseReference(name);
@@ -36,20 +36,43 @@ export function saveArchive(svc: ImageService, names: string[]): NodeJS.Readable
     }
     if (parsed && parsed.tag === undefined && parsed.digest === undefined) {
       // A bare repository name saves every tag of that repository (as Docker does).
-      const repoTags = [...svc.store.refs].filter(([r, id]) => !r.includes('@') && r.startsWith(`${fullName(parsed!)}:`) && id !== undefined);
+      const repoTags = [...svc.store.refs].filter(([r, id]) => !r.includes('@') && r.startsWith(`${fullName(parsed!)}:`) && svc.store.images.has(id));
       if (repoTags.length > 0) {
         for (const [r, id] of repoTags) add(svc.store.images.get(id)!, parseReference(r));
         continue;
       }
     }
+    const img = svc.lookup(name);
     const named = parsed ? withDefaultTag(parsed) : undefined;
     if (named && named.tag !== undefined && svc.store.refs.get(referenceString(named)) === img.id) add(img, named);
     else add(img);
   }
   const pack = tar.pack();
-  void writeAll(svc, pack, [...selected.values()]).catch((err: Error) => pack.destroy(err));
-  return Readable.from(pack);
+  const out = Readable.from(pack);
+  // A client that goes away destroys `out`: stop waiting on the tar and close the open blob.
+  const ctl: Control = { aborted: false, current: undefined, wake: () => undefined };
+  const abort = new Promise<void>((r) => (ctl.wake = r));
+  out.once('close', () => {
+    ctl.aborted = true;
+    ctl.current?.destroy();
+    ctl.wake();
+  });
+  const guard = async <T>(p: Promise<T>): Promise<T> => {
+    const r = await Promise.race([p, abort.then(() => ABORTED)]);
+    if (r === ABORTED || ctl.aborted) throw new Error('save aborted');
+    return r as T;
+  };
+  void writeAll(svc, pack, [...selected.values()], ctl, guard).catch((err: Error) => pack.destroy(err));
+  return out;
 }
+
+const ABORTED = Symbol('aborted');
+interface Control {
+  aborted: boolean;
+  current: Readable | undefined;
+  wake: () => void;
+}
+type Guard = <T>(p: Promise<T>) => Promise<T>;
 
 const MTIME = new Date(0);
 
@@ -57,33 +80,36 @@ function entry(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: MTIME, size: data.length }, data, (err) => (err ? reject(err) : resolve())));
 }
 
-async function streamEntry(pack: tar.Pack, name: string, size: number, src: AsyncIterable<Uint8Array>): Promise<void> {
+async function streamEntry(pack: tar.Pack, name: string, size: number, src: AsyncIterable<Uint8Array>, guard: Guard): Promise<void> {
   let done!: () => void;
   let failed!: (e: Error) => void;
   const finished = new Promise<void>((res, rej) => ((done = res), (failed = rej)));
   const ws = pack.entry({ name, mode: 0o644, mtime: MTIME, size }, (err) => (err ? failed(err) : done()));
   for await (const chunk of src) {
-    if (!ws.write(chunk)) await new Promise<void>((r) => ws.once('drain', r).once('close', r));
+    if (!ws.write(chunk)) await waitDrain(ws);
   }
-  ws.end();
+  ws.end(undefined)
   await finished;
 }
 
-async function writeAll(svc: ImageService, pack: tar.Pack, images: Selected[]): Promise<void> {
+async function writeAll(svc: ImageService, pack: tar.Pack, images: Selected[], ctl: Control, guard: Guard): Promise<void> {
   for (const name of ['blobs/', 'blobs/sha256/']) {
-    await new Promise<void>((res, rej) => pack.entry({ name, type: 'directory', mode: 0o755, mtime: MTIME }, (e) => (e ? rej(e) : res())));
+    await guard(new Promise<void>((res, rej) => pack.entry({ name, type: 'directory', mode: 0o755, mtime: MTIME }, (e) => (e ? rej(e) : res()))));
   }
   const written = new Set<string>();
   const blob = async (digest: string) => {
     if (written.has(digest)) return;
     written.add(digest);
-    await streamEntry(pack, `blobs/sha256/${digestHex(digest)}`, await svc.content.size(digest), await svc.content.read(digest));
+    const src = (ctl.current = await svc.content.read(digest));
+    if (ctl.aborted) src.destroy();
+    await streamEntry(pack, `blobs/sha256/${digestHex(digest)}`, await svc.content.size(digest), src, guard);
+    ctl.current = undefined;
   };
   const bytes = async (data: Buffer) => {
     const d = digestOf(data);
     if (!written.has(d)) {
       written.add(d);
-      await entry(pack, `blobs/sha256/${digestHex(d)}`, data);
+      await guard(entry(pack, `blobs/sha256/${digestHex(d)}`, data));
     }
     return d;
   };
@@ -112,10 +138,10 @@ async function writeAll(svc: ImageService, pack: tar.Pack, images: Selected[]): 
       if (top) (repositories[familiarName(t)] ??= {})[t.tag!] = digestHex(top.digest);
     }
   }
-  await entry(pack, 'index.json', Buffer.from(JSON.stringify(index)));
-  await entry(pack, 'manifest.json', Buffer.from(JSON.stringify(manifestJson)));
-  await entry(pack, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
-  if (Object.keys(repositories).length) await entry(pack, 'repositories', Buffer.from(JSON.stringify(repositories)));
+  await guard(entry(pack, 'index.json', Buffer.from(JSON.stringify(index))));
+  await guard(entry(pack, 'manifest.json', Buffer.from(JSON.stringify(manifestJson))));
+  await guard(entry(pack, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))));
+  if (Object.keys(repositories).length) await guard(entry(pack, 'repositories', Buffer.from(JSON.stringify(repositories))));
   pack.finalize();
 }
 

@@ -157,7 +157,7 @@ export class ImageService {
   async addImages(pending: Array<{ image: PendingImage; refs: string[] }>): Promise<{ lines: string[]; images: StoredImage[] }> {
     const s = this.stores;
     try {
-      const prepared = [];
+      const prepared: Array<Awaited<ReturnType<typeof prepareImage>>> = [];
       for (const p of pending) prepared.push(await prepareImage(s, p.image));
       return await this.lock.run(async () => {
         const lines: string[] = [];
@@ -185,12 +185,12 @@ export class ImageService {
 
   /** `docker load`: a docker-archive or OCI layout tar. */
   load(tar: NodeJS.ReadableStream): Promise<string[]> {
-    return loadArchive(this, tar as AsyncIterable<Uint8Array>);
+    return loadArchive(this, chunksOf(tar));
   }
 
   /** `docker import`: a root file system tar (optionally gzip) as a one-layer image. */
   importRootfs(tar: NodeJS.ReadableStream, opts: ImportOptions): Promise<ImageRecord> {
-    return importRootfs(this, tar as AsyncIterable<Uint8Array>, opts);
+    return importRootfs(this, chunksOf(tar), opts);
   }
 
   /** `docker save`: a docker-archive (with OCI index) of the named images. Unknown names throw now. */
@@ -209,4 +209,13 @@ export class ImageService {
   prune(opts: PruneOptions): Promise<{ ImagesDeleted: DeleteItem[]; SpaceReclaimed: number }> {
     return pruneImages(this, opts);
   }
+}
+
+/**
+ * The chunks of a stream, without destroying it when we stop early: for an HTTP request that
+ * would close the connection before the error response is written.
+ */
+function chunksOf(s: NodeJS.ReadableStream): AsyncIterable<Uint8Array> {
+  const r = s as NodeJS.ReadableStream & { iterator?: (o: { destroyOnReturn: boolean }) => AsyncIterable<Uint8Array> };
+  return typeof r.iterator === 'function' ? r.iterator({ destroyOnReturn: false }) : (s as AsyncIterable<Uint8Array>);
 }

@@ -18,6 +18,8 @@ export interface SpecInput {
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   /** Host path of a static init (tini) for `--init`. */
   initBinary?: string;
+  /** Capabilities the daemon holds (its bounding set); defaults to every known one. */
+  availableCaps?: string[];
   cgroupParent: string;
 }
 
@@ -26,16 +28,19 @@ function capName(c: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
-/** The effective capability set after --privileged, --cap-add and --cap-drop. */
-export function capabilities(rec: ContainerRecord): string[] {
-  if (rec.HostConfig.Privileged) return ALL_CAPS.slice();
+/**
+ * The effective capability set after --privileged, --cap-add and --cap-drop. `available` is the
+ * set the daemon itself holds (ALL_CAPS order = kernel numbering); nothing outside it is granted.
+ */
+export function capabilities(rec: ContainerRecord, available: string[] = ALL_CAPS): string[] {
+  if (rec.HostConfig.Privileged) return available.slice();
   const add = (rec.HostConfig.CapAdd ?? []).map(capName);
   const drop = (rec.HostConfig.CapDrop ?? []).map(capName);
   for (const c of [...add, ...drop]) if (c !== 'CAP_ALL' && !ALL_CAPS.includes(c)) throw invalidArgument(`unknown capability: "${c}"`);
   let caps = add.includes('CAP_ALL') ? ALL_CAPS.slice() : DEFAULT_CAPS.concat(add.filter((c) => !DEFAULT_CAPS.includes(c)));
   if (drop.includes('CAP_ALL')) caps = add.filter((c) => c !== 'CAP_ALL');
   else caps = caps.filter((c) => !drop.includes(c));
-  return [...new Set(caps)];
+  return [...new Set(caps)].filter((c) => available.includes(c));
 }
 
 function resources(rec: ContainerRecord, privileged: boolean): Record<string, unknown> {
@@ -64,7 +69,7 @@ function resources(rec: ContainerRecord, privileged: boolean): Record<string, un
 export function buildSpec(input: SpecInput): Record<string, unknown> {
   const { rec, user } = input;
   const privileged = !!rec.HostConfig.Privileged;
-  const caps = capabilities(rec);
+  const caps = capabilities(rec, input.availableCaps);
   const args = [rec.Path, ...rec.Args];
   const init = rec.HostConfig.Init && input.initBinary;
   const mounts: OciMount[] = defaultMounts(privileged);
@@ -83,7 +88,6 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       env: input.env,
       cwd: rec.Config.WorkingDir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
       noNewPrivileges: false,
       oomScoreAdj: 0,
     },

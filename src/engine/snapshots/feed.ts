@@ -32,6 +32,7 @@ export class Feed implements AsyncIterable<Uint8Array> {
     this.closed = true;
     this.queue = [];
     this.wake('producer');
+    this.wake('consumer');
   }
 
   private wake(who: 'consumer' | 'producer'): void {
@@ -44,13 +45,16 @@ export class Feed implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     try {
       for (;;) {
+        if (this.closed) throw new Error('input aborted');
         const chunk = this.queue.shift();
         if (chunk) {
           this.wake('producer');
           yield chunk;
           continue;
         }
-        if (this.ended || this.closed) return;
+        // Closed before the end: the data is incomplete, so the consumer must not see a clean end.
+        if (this.closed) throw new Error('input aborted');
+        if (this.ended) return;
         await new Promise<void>((r) => (this.wakeConsumer = r));
       }
     } finally {
@@ -58,4 +62,19 @@ export class Feed implements AsyncIterable<Uint8Array> {
       if (!this.ended) this.close();
     }
   }
+}
+
+type Emitter = { once(ev: string, f: () => void): unknown; off(ev: string, f: () => void): unknown };
+
+/** Waits until a writable drains or closes, removing both listeners afterwards. */
+export function waitDrain(w: Emitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.once('drain', done);
+    w.once('close', done);
+  });
 }

@@ -26,6 +26,7 @@ import { constants as C } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import tar from 'tar-stream';
+import { waitDrain } from './feed.js';
 import { BerthError, internal, invalidArgument, messageOf } from '../../lib/errors.js';
 import type { Host } from '../../host/host.js';
 import { decompressed } from './compression.js';
@@ -37,7 +38,8 @@ export interface UnpackResult {
   size: number;
 }
 
-type Header = tar.Headers & { pax?: Record<string, string> };
+type Header = tar.Header;
+type Entry = AsyncIterable<Uint8Array> & { header: Header };
 
 /**
  * Extracts a layer (tar, or gzip-compressed tar) into `root`, which must be an empty directory
@@ -49,29 +51,32 @@ export async function unpackLayer(input: AsyncIterable<Uint8Array>, root: string
   const extract = tar.extract();
   const ex = new Extractor(root, host);
   let feedError: unknown;
+  // The async iterator reports only "Stream was destroyed"; keep the parser's own reason.
+  extract.on('error', (e: unknown) => (feedError ??= e));
   const feed = (async () => {
     try {
       const { stream } = await decompressed(input);
       for await (const chunk of stream) {
         hash.update(chunk);
         if (extract.destroyed) return;
-        if (!extract.write(chunk)) await new Promise<void>((r) => extract.once('drain', r).once('close', r));
+        if (!extract.write(chunk)) await waitDrain(extract);
       }
-      extract.end();
+      extract.end(undefined);
     } catch (err) {
       feedError = err;
       extract.destroy(err as Error);
     }
   })();
   try {
-    for await (const entry of extract) await ex.entry(entry as tar.Entry & { header: Header });
+    for await (const entry of extract) await ex.entry(entry as unknown as Entry);
     await feed;
     if (feedError) throw feedError;
     await ex.finish();
   } catch (err) {
-    extract.destroy();
+    const reason = feedError ?? err; // before destroy() adds its own error
+    extract.destroy(new Error('unpack aborted'));
     await feed;
-    throw layerError(feedError ?? err);
+    throw layerError(reason);
   }
   return { diffId: `sha256:${hash.digest('hex')}`, size: ex.size };
 }
@@ -79,8 +84,8 @@ export async function unpackLayer(input: AsyncIterable<Uint8Array>, root: string
 /** Maps failures to kinds: our own verdicts pass through, tar/zlib format errors are bad input. */
 function layerError(err: unknown): BerthError {
   if (err instanceof BerthError) return err;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code && !code.startsWith('Z_') && code !== 'ERR_STREAM_PREMATURE_CLOSE') return internal(`unpack layer: ${messageOf(err)}`, err);
+  // System-call failures (ENOSPC, EIO…) are ours; everything else is the layer's format.
+  if ((err as NodeJS.ErrnoException)?.syscall) return internal(`unpack layer: ${messageOf(err)}`, err);
   return invalidArgument(`invalid layer tar: ${messageOf(err)}`);
 }
 
@@ -98,6 +103,8 @@ export function splitName(name: string): string[] {
 }
 
 const MAX_LINKS = 40; // like the kernel's ELOOP limit
+const EUID = process.geteuid?.() ?? 0;
+const EGID = process.getegid?.() ?? 0;
 
 class Extractor {
   size = 0;
@@ -114,7 +121,7 @@ class Extractor {
     return path.join(this.root, ...rel);
   }
 
-  async entry(e: tar.Entry & { header: Header }): Promise<void> {
+  async entry(e: Entry): Promise<void> {
     let consumed = false;
     try {
       consumed = await this.apply(e.header, e);
@@ -154,15 +161,14 @@ class Extractor {
       case 'contiguous-file':
       case undefined:
       case null: {
-        await this.clear(rel);
-        const fh = await fs.open(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        const fh = await this.create(rel, () => fs.open(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600));
         try {
           for await (const chunk of data) {
             let off = 0;
             while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
           }
-          // chown before chmod: chown clears set-id bits.
-          await fh.chown(h.uid ?? 0, h.gid ?? 0);
+          // chown before chmod: chown clears set-id bits. A new file is already ours.
+          if ((h.uid ?? 0) !== EUID || (h.gid ?? 0) !== EGID) await fh.chown(h.uid ?? 0, h.gid ?? 0);
           await fh.chmod(mode);
           const t = h.mtime ?? new Date(0);
           await fh.utimes(t, t);
@@ -173,8 +179,7 @@ class Extractor {
         return true;
       }
       case 'symlink': {
-        await this.clear(rel);
-        await fs.symlink(h.linkname ?? '', abs);
+        await this.create(rel, () => fs.symlink(h.linkname ?? '', abs));
         await fs.lchown(abs, h.uid ?? 0, h.gid ?? 0);
         const t = h.mtime ?? new Date(0);
         await fs.lutimes(abs, t, t);
@@ -268,6 +273,21 @@ class Extractor {
       cur = next;
     }
     return cur;
+  }
+
+  /**
+   * Creates the final component with `make`, which must fail with EEXIST rather than follow
+   * anything already there (O_EXCL, symlink(2)); an existing entry is removed and `make` retried.
+   * Trying first saves an lstat per entry in the common case of a fresh layer.
+   */
+  private async create<T>(rel: string[], make: () => Promise<T>): Promise<T> {
+    try {
+      return await make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await this.clear(rel);
+    return make();
   }
 
   /** Removes whatever is at `rel` (never following it) and forgets cached directories below it. */

@@ -1,0 +1,63 @@
+/**
+ * Floors under the engines' figures. `runcFloor`: the floor under `run --rm`: runc alone running `true` in a busybox rootfs, with no daemon, no
+ * CLI, no overlay and no monitor. The issue quotes it (~0.02 s) as what an engine adds to; the
+ * report prints it beside the engines' figures.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyboxRootfs } from './images.js';
+import { runOk } from './proc.js';
+import { removeCgroup } from './teardown.js';
+
+/** Median-ready wall times (ms) of `runc run` of `true`, after `warmups` untimed runs. */
+export async function runcFloor(work: string, warmups: number, runs: number): Promise<number[]> {
+  const bundle = join(work, 'runc-floor');
+  const state = join(work, 'runc-state');
+  mkdirSync(bundle, { recursive: true });
+  mkdirSync(state, { recursive: true });
+  await busyboxRootfs(join(bundle, 'rootfs'));
+  await runOk('runc', ['spec', '--bundle', bundle]);
+  const specPath = join(bundle, 'config.json');
+  const spec = JSON.parse(readFileSync(specPath, 'utf8')) as {
+    process: { terminal: boolean; args: string[] };
+    root: { readonly: boolean };
+    linux: { cgroupsPath?: string };
+  };
+  spec.process.terminal = false;
+  spec.process.args = ['true'];
+  spec.root.readonly = true;
+  // Our own cgroup parent, removed below, instead of one cgroup per id at the hierarchy's root.
+  const parent = `/berth-bench-runc-${work.split('/').at(-2)?.slice(-6) ?? 'floor'}`;
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < warmups + runs; i++) {
+      const id = `berth-bench-floor-${process.pid}-${i}`;
+      spec.linux.cgroupsPath = `${parent}/${id}`;
+      writeFileSync(specPath, JSON.stringify(spec));
+      const r = await runOk('runc', ['--root', state, 'run', '--bundle', bundle, id], { timeoutMs: 30_000 });
+      if (i >= warmups) out.push(r.ms);
+    }
+  } finally {
+    removeCgroup(parent);
+  }
+  return out;
+}
+
+/**
+ * The floor under `load`: GNU tar unpacking the archive and then its layers into a directory
+ * (page cache, no fsync, no hashing) — what any engine's load has to do at the least.
+ */
+export async function loadFloor(work: string, archive: string, runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = join(work, `load-floor-${i}`);
+    mkdirSync(join(dir, 'archive'), { recursive: true });
+    mkdirSync(join(dir, 'rootfs'));
+    const script = 'tar -C "$1/archive" -xf "$2" && for l in "$1"/archive/*/layer.tar; do tar -C "$1/rootfs" -xf "$l"; done';
+    const t0 = performance.now();
+    await runOk('sh', ['-c', script, 'sh', dir, archive], { timeoutMs: 600_000 });
+    out.push(performance.now() - t0);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
