@@ -4,7 +4,7 @@
  * usage block and exit 125, `--bool=false`, docker's argument-count messages, option
  * parsing that stops at the image name for `run`/`create`, and one `Cli` per invocation.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import { API_VERSION, ApiClient, DEFAULT_HOST } from './client.js';
 import { FlagValueError, StatusError, invalidFlagValue } from './errors.js';
@@ -200,12 +200,4 @@ export function cliFor(cmd: Command, streams?: Streams): Cli {
   }
   const s = streams ?? { in: process.stdin, out: process.stdout, err: process.stderr };
   return { ...s, client, trace: g.trace ?? false };
-}
-
-/** True when `err` is commander's signal that help or the version was printed. */
-export function isHelpExit(err: unknown): boolean {
-  return (
-    err instanceof CommanderError &&
-    ['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'].includes(err.code)
-  );
 }

@@ -153,6 +153,20 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   }
 }
 
+/**
+ * A closed stdout (`berth logs web | head -1`) ends the command the way docker's does:
+ * `write /dev/stdout: broken pipe`, exit 1, instead of an unhandled EPIPE crash.
+ */
+export function handleBrokenPipes(): void {
+  for (const [stream, name] of [[process.stdout, 'stdout'], [process.stderr, 'stderr']] as const) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      if (name === 'stdout') process.stderr.write(`write /dev/stdout: broken pipe\n`, () => process.exit(1));
+      else process.exit(1);
+    });
+  }
+}
+
 /** Flushes stdout and stderr, then exits: output written just before exit is never lost. */
 export async function exit(code: number): Promise<never> {
   await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((r) => s.write('', () => r()))));
@@ -163,6 +177,7 @@ export async function exit(code: number): Promise<never> {
 // bin/berth and tests import this module instead and call main() themselves.
 const entry = process.argv[1];
 if (entry && realpathOrSelf(entry) === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] !== 'daemon') handleBrokenPipes();
   const code = await main();
   if (code !== undefined) await exit(code);
 }

@@ -41,6 +41,8 @@ export const realHost: Host = {
     await must('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'lo', 'up'], 'loopback up');
   },
   kill(pid, signal) {
+    // pid 0 and negative pids address whole process groups: never what a caller means here.
+    if (!Number.isInteger(pid) || pid <= 0) return false;
     try {
       process.kill(pid, signal);
       return true;

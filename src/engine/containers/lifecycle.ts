@@ -50,6 +50,7 @@ export function exited(svc: ContainerService, rec: ContainerRecord, timeoutMs?: 
 }
 
 async function signal(svc: ContainerService, rec: ContainerRecord, sig: number): Promise<void> {
+  if (rec.State.Pid <= 0) return;
   if (rec.State.Status === 'paused') {
     // A frozen process cannot act on a signal; thaw it so it can (Docker does the same).
     svc.opts.host.kill(rec.State.Pid, sig);

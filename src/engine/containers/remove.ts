@@ -29,8 +29,8 @@ export async function removeContainer(svc: ContainerService, rec: ContainerRecor
 
 /** `DELETE /containers/{id}`: with force, kills a running container first. */
 export async function removeByRequest(svc: ContainerService, rec: ContainerRecord, opts: RemoveOptions): Promise<void> {
-  if (opts.force && ['running', 'paused', 'restarting'].includes(rec.State.Status)) {
-    cancelRestart(rec);
+  cancelRestart(rec);
+  if (opts.force && ['running', 'paused'].includes(rec.State.Status)) {
     const done = exited(svc, rec, 30_000);
     await svc.withLock(rec.Id, async () => {
       rec.State.ManuallyStopped = true;

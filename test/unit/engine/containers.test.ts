@@ -78,3 +78,12 @@ describe('status text and signals', () => {
     assert.throws(() => parseSignal('NOPE'), (e) => isKind(e, 'InvalidArgument'));
   });
 });
+
+describe('host layer safety', () => {
+  it('never signals pid 0 or a negative pid (process groups)', async () => {
+    const { realHost } = await import('../../../src/host/real.js');
+    assert.equal(realHost.kill(0, 0), false);
+    assert.equal(realHost.kill(-1, 0), false);
+    assert.equal(realHost.kill(process.pid, 0), true);
+  });
+});
