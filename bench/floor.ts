@@ -54,6 +54,7 @@ export async function loadFloor(work: string, archive: string, runs: number): Pr
     mkdirSync(join(dir, 'archive'), { recursive: true });
     mkdirSync(join(dir, 'rootfs'));
     const script = 'tar -C "$1/archive" -xf "$2" && for l in "$1"/archive/*/layer.tar; do tar -C "$1/rootfs" -xf "$l"; done';
+    await runOk('sync', []);
     const t0 = performance.now();
     await runOk('sh', ['-c', script, 'sh', dir, archive], { timeoutMs: 600_000 });
     out.push(performance.now() - t0);

@@ -10,11 +10,11 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBerth, startDocker, stopEngine, DOCKER_CLI, type Engine } from './engines.js';
+import { startBerth, startDocker, stopEngine, DOCKER_CLI } from './engines.js';
 import { ensurePackages, engineProcesses, machineInfo } from './host.js';
 import { bigArchive, busyboxArchive, type ImageArchive } from './images.js';
-import { ensureImage, measureContainers, measureLoad, measureRunRm, type EngineResults } from './measure.js';
-import { isFullRun, parseOptions, type BenchOptions } from './options.js';
+import { measureAll, type Contender } from './measure.js';
+import { isFullRun, parseOptions } from './options.js';
 import { loadFloor, runcFloor } from './floor.js';
 import { run } from './proc.js';
 import { buildRows, median, p90, renderSection, renderTable, writeBenchmarks, type Side } from './report.js';
@@ -24,60 +24,6 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 /** Set on Ctrl-C: no new measurement starts while the teardown runs. */
 let interrupted = false;
-
-interface Contender {
-  label: 'Berth' | 'Docker';
-  engine?: Engine;
-  absent?: string;
-  results: EngineResults;
-}
-
-/** Runs every selected measurement on every engine that started; failures are recorded per metric. */
-async function measureAll(o: BenchOptions, sides: Contender[], busybox: ImageArchive, big: ImageArchive | undefined, notes: string[]): Promise<void> {
-  const live = () => (interrupted ? [] : sides.filter((s) => s.engine));
-  for (const s of live()) {
-    try {
-      await ensureImage(s.engine!, busybox);
-    } catch (e) {
-      s.absent = 'busybox did not load';
-      notes.push(`${s.label}: busybox did not load: ${(e as Error).message}`);
-      delete s.engine;
-    }
-  }
-  const verbose = (label: string) => (m: string) => o.verbose && say(`${label} ${m}`);
-  if (o.only.has('run')) {
-    for (const s of live()) {
-      if (interrupted) break;
-      say(`${s.label}: run --rm ×${o.runs}`);
-      await measureRunRm(s.engine!, o.warmups, o.runs, verbose(s.label)).then((v) => (s.results.runRm = v), (e: Error) => (s.results.errors.run = e.message));
-    }
-  }
-  if (['rund', 'ps', 'rm', 'mem'].some((m) => o.only.has(m as never))) {
-    for (const s of live()) {
-      if (interrupted) break;
-      say(`${s.label}: ${o.containers} × run -d, ps, memory, rm -f`);
-      const want = { ps: o.only.has('ps'), mem: o.only.has('mem') };
-      try {
-        await measureContainers(s.engine!, o.containers, o.warmups, o.runs, want, s.results, verbose(s.label));
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (!s.results.runD) s.results.errors.rund = msg;
-        if (want.ps && !s.results.ps) s.results.errors.ps ??= msg;
-        if (want.mem && !s.results.mem) s.results.errors.mem ??= msg;
-        if (!s.results.rmF) s.results.errors.rm ??= msg;
-      }
-      if (!o.only.has('rund')) delete s.results.runD;
-      if (!o.only.has('rm')) delete s.results.rmF;
-    }
-  }
-  if (o.only.has('load') && big) {
-    for (const s of live()) {
-      if (interrupted) break;
-      say(`${s.label}: load ${(big.bytes / 1e6).toFixed(0)} MB ×${o.loadRuns}`);
-      await measureLoad(s.engine!, big, o.loadRuns, verbose(s.label)).then((v) => (s.results.load = v), (e: Error) => (s.results.errors.load = e.message));
-    }
-  }
-}
 
 /** How long the docker CLI takes to start and exit without talking to a daemon (in every sample). */
 async function cliOverheadMs(): Promise<number> {
@@ -154,7 +100,7 @@ async function main(): Promise<number> {
         (e: Error) => notes.push(`runc alone could not be measured: ${e.message}`),
       );
     }
-    await measureAll(o, sides, busybox, big, notes);
+    await measureAll(o, sides, busybox, big, () => interrupted, say);
     if (big && !interrupted) {
       await loadFloor(work, big.path, o.loadRuns).then(
         (xs) => notes.push(`plain \`tar -x\` of the load archive and its layer (no hashing, no fsync): ${(median(xs) / 1000).toFixed(2)} s median = ${(big!.bytes / 1e6 / (median(xs) / 1000)).toFixed(0)} MB/s.`),
@@ -200,7 +146,7 @@ async function main(): Promise<number> {
     writeBenchmarks(file, renderSection(await machineInfo(repoRoot), table, notes));
     say(`wrote ${file}`);
   } else {
-    say('partial run: BENCHMARKS.md not written (pass --write to record it)');
+    say(o.write === false ? 'BENCHMARKS.md not written (--no-write)' : 'partial run: BENCHMARKS.md not written (pass --write to record it)');
   }
   return sides.some((s) => s.engine === undefined && s.absent !== 'skipped') ? 1 : 0;
 }

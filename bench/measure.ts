@@ -1,11 +1,14 @@
 /**
- * The measurements, each driven through the docker CLI exactly as a user would type it, against
- * one engine at a time. Every command's exit code is checked: a failed command is an error in the
- * report, never a fast sample.
+ * The measurements, each driven through the docker CLI exactly as a user would type it. Every
+ * command's exit code is checked: a failed command is an error in the report, never a fast sample.
+ *
+ * Samples alternate between the engines (Berth, Docker, Berth, Docker, …) so that background load
+ * on the machine (other tests, disk writeback) falls on both sides alike.
  */
 import { docker, dockerOk, getJson, type Engine, type Memory } from './engines.js';
 import type { ImageArchive } from './images.js';
-import { sleep } from './proc.js';
+import type { BenchOptions } from './options.js';
+import { run, sleep } from './proc.js';
 
 export interface EngineResults {
   /** Milliseconds per sample. */
@@ -22,7 +25,36 @@ export interface EngineResults {
   errors: Record<string, string>;
 }
 
-type Say = (msg: string) => void;
+/** One engine under test; `engine` is unset when it was skipped or did not start. */
+export interface Contender {
+  label: 'Berth' | 'Docker';
+  engine?: Engine;
+  absent?: string;
+  results: EngineResults;
+}
+
+type Metric = 'run' | 'rund' | 'ps' | 'rm' | 'load';
+
+/**
+ * Takes `count` samples of `fn` per engine, alternating engines; an engine whose command fails
+ * drops out of this metric with the error recorded. Returns the samples per contender.
+ */
+async function alternate(sides: Contender[], metric: Metric, count: number, stop: () => boolean,
+  fn: (e: Engine, i: number) => Promise<number>): Promise<Map<Contender, number[]>> {
+  const out = new Map(sides.map((s) => [s, [] as number[]]));
+  for (let i = 0; i < count && !stop(); i++) {
+    for (const s of sides) {
+      if (s.results.errors[metric] || stop()) continue;
+      try {
+        out.get(s)!.push(await fn(s.engine!, i));
+      } catch (e) {
+        s.results.errors[metric] = (e as Error).message;
+      }
+    }
+  }
+  for (const s of sides) if (s.results.errors[metric]) out.delete(s);
+  return out;
+}
 
 /** Makes sure `archive` is loaded (Berth may already have auto-imported it at start). */
 export async function ensureImage(e: Engine, archive: ImageArchive): Promise<void> {
@@ -30,80 +62,6 @@ export async function ensureImage(e: Engine, archive: ImageArchive): Promise<voi
   if (have.code === 0) return;
   await dockerOk(e, ['load', '-i', archive.path], { timeoutMs: 600_000 });
   await dockerOk(e, ['image', 'inspect', '--format', '{{.Id}}', archive.ref]);
-}
-
-/** `docker run --rm busybox true`, after untimed warm-ups. */
-export async function measureRunRm(e: Engine, warmups: number, runs: number, say: Say): Promise<number[]> {
-  for (let i = 0; i < warmups; i++) await dockerOk(e, ['run', '--rm', 'busybox', 'true']);
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) out.push((await dockerOk(e, ['run', '--rm', 'busybox', 'true'])).ms);
-  say(`run --rm: ${out.map((v) => v.toFixed(0)).join(' ')} ms`);
-  const left = await dockerOk(e, ['ps', '-aq']);
-  if (left.stdout.trim()) throw new Error(`run --rm left containers behind: ${left.stdout.trim().split('\n').length}`);
-  return out;
-}
-
-/**
- * The container phase: n × `run -d busybox sleep 3600` (per op), `ps` with n running, memory
- * with n running, n × `rm -f` (per op). Steps the caller did not ask for are run untimed when a
- * later step needs their containers.
- */
-export async function measureContainers(
-  e: Engine, n: number, warmups: number, runs: number, want: { ps: boolean; mem: boolean }, res: EngineResults, say: Say,
-): Promise<void> {
-  const ids: string[] = [];
-  const runD: number[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const r = await dockerOk(e, ['run', '-d', 'busybox', 'sleep', '3600']);
-      ids.push(r.stdout.trim());
-      runD.push(r.ms);
-    }
-    res.runD = runD;
-    say(`run -d: ${runD.map((v) => v.toFixed(0)).join(' ')} ms`);
-    if (e.label === 'Berth') res.stages = await traceStages(e, ids);
-    const running = (await dockerOk(e, ['ps', '-q'])).stdout.trim().split('\n').filter(Boolean).length;
-    if (running !== n) throw new Error(`${running} of ${n} containers are running after run -d`);
-    if (want.ps) {
-      try {
-        for (let i = 0; i < warmups; i++) await dockerOk(e, ['ps']);
-        const ps: number[] = [];
-        for (let i = 0; i < runs; i++) {
-          const r = await dockerOk(e, ['ps']);
-          const rows = r.stdout.trim().split('\n').length - 1;
-          if (rows !== n) throw new Error(`docker ps listed ${rows} containers, expected ${n}`);
-          ps.push(r.ms);
-        }
-        res.ps = ps;
-        say(`ps: ${ps.map((v) => v.toFixed(0)).join(' ')} ms`);
-      } catch (err) {
-        res.errors.ps = (err as Error).message;
-      }
-    }
-    if (want.mem) {
-      // Let start-up allocations settle, then take the median of three samples.
-      await sleep(2000);
-      const samples: Memory[] = [];
-      for (let i = 0; i < 3; i++) {
-        samples.push(e.memory());
-        await sleep(500);
-      }
-      samples.sort((a, b) => a.daemonKb + a.monitorsKb - (b.daemonKb + b.monitorsKb));
-      res.mem = samples[1];
-      say(`memory: ${JSON.stringify(res.mem)}`);
-    }
-  } finally {
-    const rmF: number[] = [];
-    let rmError = '';
-    for (const id of ids) {
-      const r = await docker(e, ['rm', '-f', id]);
-      if (r.code === 0) rmF.push(r.ms);
-      else rmError ||= `docker rm -f → exit ${r.code}: ${r.stderr.trim()}`;
-    }
-    if (rmError) res.errors.rm = rmError;
-    else if (ids.length === n) res.rmF = rmF;
-    if (rmF.length) say(`rm -f: ${rmF.map((v) => v.toFixed(0)).join(' ')} ms`);
-  }
 }
 
 /**
@@ -121,19 +79,106 @@ async function traceStages(e: Engine, ids: string[]): Promise<Record<string, num
   return Object.keys(stages).length ? stages : undefined;
 }
 
-/** `docker load -i` of the big archive, removing the image before each run. */
-export async function measureLoad(e: Engine, archive: ImageArchive, runs: number, say: Say): Promise<{ ms: number[]; bytes: number }> {
-  const ms: number[] = [];
-  try {
-    for (let i = 0; i < runs; i++) {
-      await docker(e, ['rmi', '-f', archive.ref]);
-      const r = await dockerOk(e, ['load', '-i', archive.path], { timeoutMs: 900_000 });
-      ms.push(r.ms);
-      await dockerOk(e, ['image', 'inspect', '--format', '{{.Id}}', archive.ref]);
-    }
-  } finally {
-    await docker(e, ['rmi', '-f', archive.ref]);
+/** Median of three memory samples, after start-up allocations have settled. */
+async function sampleMemory(e: Engine): Promise<Memory> {
+  const samples: Memory[] = [];
+  for (let i = 0; i < 3; i++) {
+    samples.push(e.memory());
+    await sleep(500);
   }
-  say(`load: ${ms.map((v) => (v / 1000).toFixed(2)).join(' ')} s`);
-  return { ms, bytes: archive.bytes };
+  samples.sort((a, b) => a.daemonKb + a.monitorsKb - (b.daemonKb + b.monitorsKb));
+  return samples[1]!;
+}
+
+/** Runs every selected measurement on every contender whose engine runs. */
+export async function measureAll(o: BenchOptions, all: Contender[], busybox: ImageArchive, big: ImageArchive | undefined,
+  stop: () => boolean, say: (m: string) => void): Promise<void> {
+  for (const s of all.filter((c) => c.engine)) {
+    await ensureImage(s.engine!, busybox).catch((e: Error) => {
+      s.absent = 'busybox did not load';
+      s.results.errors.busybox = e.message;
+      delete s.engine;
+    });
+  }
+  const sides = all.filter((c) => c.engine);
+  const show = (what: string, m: Map<Contender, number[]>, unit = 1, digits = 0) => {
+    if (o.verbose) for (const [s, xs] of m) say(`${s.label} ${what}: ${xs.map((v) => (v / unit).toFixed(digits)).join(' ')}`);
+  };
+
+  if (o.only.has('run') && !stop()) {
+    say(`run --rm busybox true: ${o.warmups} warm-ups + ${o.runs} runs per engine`);
+    const once = async (e: Engine) => (await dockerOk(e, ['run', '--rm', 'busybox', 'true'])).ms;
+    await alternate(sides, 'run', o.warmups, stop, once);
+    const m = await alternate(sides, 'run', o.runs, stop, once);
+    for (const [s, xs] of m) {
+      const left = (await dockerOk(s.engine!, ['ps', '-aq'])).stdout.trim();
+      if (left) s.results.errors.run = `run --rm left ${left.split('\n').length} container(s) behind`;
+      else s.results.runRm = xs;
+    }
+    show('run --rm (ms)', m);
+  }
+
+  if (['rund', 'ps', 'rm', 'mem'].some((k) => o.only.has(k as never)) && !stop()) {
+    const n = o.containers;
+    say(`${n} × run -d busybox sleep 3600, ps, memory, ${n} × rm -f`);
+    const ids = new Map<Engine, string[]>(sides.map((s) => [s.engine!, []]));
+    const runD = await alternate(sides, 'rund', n, stop, async (e) => {
+      const r = await dockerOk(e, ['run', '-d', 'busybox', 'sleep', '3600']);
+      ids.get(e)!.push(r.stdout.trim());
+      return r.ms;
+    });
+    show('run -d (ms)', runD);
+    for (const [s, xs] of runD) {
+      if (o.only.has('rund')) s.results.runD = xs;
+      if (s.label === 'Berth') s.results.stages = await traceStages(s.engine!, ids.get(s.engine!)!);
+      const running = (await dockerOk(s.engine!, ['ps', '-q'])).stdout.trim().split('\n').filter(Boolean).length;
+      if (running !== n) s.results.errors.rund = `${running} of ${n} containers are running after run -d`;
+    }
+    const full = sides.filter((s) => runD.has(s) && !s.results.errors.rund);
+    if (o.only.has('ps')) {
+      const psOnce = async (e: Engine) => {
+        const r = await dockerOk(e, ['ps']);
+        const rows = r.stdout.trim().split('\n').length - 1;
+        if (rows !== n) throw new Error(`docker ps listed ${rows} containers, expected ${n}`);
+        return r.ms;
+      };
+      await alternate(full, 'ps', o.warmups, stop, psOnce);
+      const ps = await alternate(full, 'ps', o.runs, stop, psOnce);
+      for (const [s, xs] of ps) s.results.ps = xs;
+      show('ps (ms)', ps);
+    }
+    if (o.only.has('mem') && !stop()) {
+      await sleep(2000);
+      for (const s of full) s.results.mem = await sampleMemory(s.engine!);
+    }
+    // rm -f runs even after an interruption or failure above: it is also the clean-up.
+    const rm = await alternate(sides, 'rm', n, () => false, async (e, i) => {
+      const id = ids.get(e)![i];
+      return id ? (await dockerOk(e, ['rm', '-f', id])).ms : Number.NaN;
+    });
+    for (const [s, xs] of rm) if (o.only.has('rm') && runD.has(s) && xs.every((x) => !Number.isNaN(x))) s.results.rmF = xs;
+    show('rm -f (ms)', rm);
+    for (const s of sides) {
+      if (!s.results.errors.rund) continue;
+      for (const k of ['ps', 'mem', 'rm'] as const) {
+        const measured = k === 'ps' ? s.results.ps : k === 'mem' ? s.results.mem : s.results.rmF;
+        if (o.only.has(k) && !measured && !s.results.errors[k]) s.results.errors[k] = 'not measured: run -d failed';
+      }
+    }
+  }
+
+  if (o.only.has('load') && big && !stop()) {
+    say(`docker load of ${(big.bytes / 1e6).toFixed(0)} MB: ${o.loadRuns} runs per engine`);
+    const load = await alternate(sides, 'load', o.loadRuns, stop, async (e) => {
+      await docker(e, ['rmi', '-f', big.ref]);
+      // Start each sample with no dirty pages left by the previous one (the other engine's).
+      await run('sync', []);
+      const r = await dockerOk(e, ['load', '-i', big.path], { timeoutMs: 900_000 });
+      await dockerOk(e, ['image', 'inspect', '--format', '{{.Id}}', big.ref]);
+      return r.ms;
+    });
+    for (const s of sides) await docker(s.engine!, ['rmi', '-f', big.ref]);
+    for (const [s, xs] of load) s.results.load = { ms: xs, bytes: big.bytes };
+    show('load (s)', load, 1000, 2);
+  }
 }

@@ -35,7 +35,8 @@ describe('daemon crash and restart', () => {
       if (!state.startsWith('running')) await sleep(100);
     }
     assert.match(state, /^running [1-9]/);
-    assert.equal(d.docker(['stop', '-t', '1', 'long']).code, 0);
+    const stopped = d.docker(['stop', '-t', '1', 'long']);
+    assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'long']).stdout.trim(), 'exited');
     assert.equal(d.docker(['rm', '-f', 'long', 'short', 'always']).code, 0);
   });
