@@ -159,4 +159,13 @@ describe('docker CLI against berth', () => {
     assert.match(top.stdout, /sleep 1000/);
     assert.equal(d.docker(['rm', '-f', 'p2']).code, 0);
   });
+
+  it('shows the container layer changes with diff', () => {
+    d.docker(['run', '--name', 'changer', 'busybox', 'sh', '-c', 'mkdir /tmp/d && echo x > /tmp/d/f && rm /bin/vi && echo y >> /etc/passwd']);
+    const r = d.docker(['diff', 'changer']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').sort();
+    assert.deepEqual(lines, ['A /tmp/d', 'A /tmp/d/f', 'C /bin', 'C /etc', 'C /etc/passwd', 'C /tmp', 'D /bin/vi']);
+    d.docker(['rm', 'changer']);
+  });
 });

@@ -87,3 +87,20 @@ describe('host layer safety', () => {
     assert.equal(realHost.kill(process.pid, 0), true);
   });
 });
+
+describe('docker diff view', () => {
+  it('hides runtime mount points and the parent changes only they caused', async () => {
+    const { userChanges } = await import('../../../src/engine/containers/changes.js');
+    const out = userChanges([
+      { Path: '/etc', Kind: 0 },
+      { Path: '/etc/hostname', Kind: 1 },
+      { Path: '/etc/hosts', Kind: 1 },
+      { Path: '/tmp', Kind: 0 },
+      { Path: '/tmp/new', Kind: 1 },
+      { Path: '/bin/rm', Kind: 2 },
+    ]);
+    assert.deepEqual(out, [{ Path: '/tmp', Kind: 0 }, { Path: '/tmp/new', Kind: 1 }, { Path: '/bin/rm', Kind: 2 }]);
+    const kept = userChanges([{ Path: '/etc', Kind: 0 }, { Path: '/etc/hosts', Kind: 1 }, { Path: '/etc/motd', Kind: 1 }]);
+    assert.deepEqual(kept, [{ Path: '/etc', Kind: 0 }, { Path: '/etc/motd', Kind: 1 }]);
+  });
+});

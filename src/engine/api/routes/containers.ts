@@ -1,6 +1,7 @@
 /** Docker Engine API routes for containers: one line per endpoint, the work is in containers/. */
 import { conflict, invalidArgument } from '../../../lib/errors.js';
 import { validateName } from '../../containers/names.js';
+import { userChanges } from '../../containers/changes.js';
 import { createContainer, type CreateRequest } from '../../containers/create.js';
 import { listContainers } from '../../containers/filter.js';
 import { killContainer, pauseContainer, stopContainer, unpauseContainer, waitContainer, type WaitCondition } from '../../containers/lifecycle.js';
@@ -142,7 +143,7 @@ export function registerContainerRoutes(api: ApiServer, svc: ContainerService, i
   r.add('GET', '/containers/{id}/top', async (ctx) => sendJson(ctx.res, 200, await topContainer(svc, get(ctx), ctx.query.get('ps_args') || undefined)));
   r.add('GET', '/containers/{id}/changes', async (ctx) => {
     const rec = get(ctx);
-    const changes = await svc.opts.snapshots.diff(rec.Id, rec.ChainIds);
+    const changes = userChanges(await svc.opts.snapshots.diff(rec.Id, rec.ChainIds));
     sendJson(ctx.res, 200, changes.length ? changes : null);
   });
   r.add('GET', '/containers/{id}/logs', (ctx) => logs(svc, ctx));
