@@ -39,7 +39,8 @@ export async function resolveUser(rootfs: string, spec: string | undefined): Pro
   let uid = 0;
   let gid = 0;
   let home = '/';
-  let name = 'root';
+  // Supplementary groups come from the user's name; a bare uid without a passwd entry has none.
+  let name = '';
   if (userPart === '' || /^\d+$/.test(userPart)) {
     uid = userPart === '' ? 0 : Number(userPart);
     const row = passwd.find((r) => Number(r[2]) === uid);
