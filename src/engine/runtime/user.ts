@@ -59,6 +59,6 @@ export async function resolveUser(rootfs: string, spec: string | undefined): Pro
       gid = Number(row[2]);
     }
   }
-  const additionalGids = groups.filter((r) => (r[3] ?? '').split(',').includes(name) && Number(r[2]) !== gid).map((r) => Number(r[2]));
+  const additionalGids = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name) && Number(r[2]) !== gid).map((r) => Number(r[2])) : [];
   return { uid, gid, additionalGids, home };
 }
