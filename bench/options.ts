@@ -59,7 +59,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--runs <n>', 'timed repetitions of run --rm and ps', positive, 15)
     .option('--warmups <n>', 'untimed warm-up runs before run --rm and ps', nonNegative, 2)
     .option('--containers <n>', 'containers for run -d, ps, memory and rm -f', positive, 20)
-    .option('--load-runs <n>', 'timed docker load repetitions', positive, 3)
+    .option('--load-runs <n>', 'timed docker load repetitions', positive, 5)
     .option('--skip-berth', 'measure the reference dockerd only', false)
     .option('--skip-docker', 'measure Berth only', false)
     .option('--write', 'write BENCHMARKS.md even on a partial run')

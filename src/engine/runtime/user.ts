@@ -59,6 +59,7 @@ export async function resolveUser(rootfs: string, spec: string | undefined): Pro
       gid = Number(row[2]);
     }
   }
-  const additionalGids = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name) && Number(r[2]) !== gid).map((r) => Number(r[2])) : [];
-  return { uid, gid, additionalGids, home };
+  // Docker lists the primary group among the supplementary ones too (`id` shows groups=<gid>).
+  const supplementary = name ? groups.filter((r) => (r[3] ?? '').split(',').includes(name) && Number(r[2]) !== gid).map((r) => Number(r[2])) : [];
+  return { uid, gid, additionalGids: [gid, ...supplementary], home };
 }
