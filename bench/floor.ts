@@ -1,7 +1,8 @@
 /**
- * Floors under the engines' figures. `runcFloor`: the floor under `run --rm`: runc alone running `true` in a busybox rootfs, with no daemon, no
- * CLI, no overlay and no monitor. The issue quotes it (~0.02 s) as what an engine adds to; the
- * report prints it beside the engines' figures.
+ * Reference points printed beside the engines' figures. `runcFloor`: runc alone running `true`
+ * in a busybox rootfs, with no daemon, CLI, overlay or monitor — the issue quotes it (~0.02 s) as
+ * what an engine's `run --rm` adds to. `loadFloor`: GNU tar unpacking the load archive, which
+ * shows how costly file creation is on the host at that moment (it dominates `load`).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,8 +45,9 @@ export async function runcFloor(work: string, warmups: number, runs: number): Pr
 }
 
 /**
- * The floor under `load`: GNU tar unpacking the archive and then its layers into a directory
- * (page cache, no fsync, no hashing) — what any engine's load has to do at the least.
+ * GNU tar unpacking the archive and then its layers into a directory in the bench's temp dir
+ * (no fsync, no hashing). Not a strict floor: inode creation cost on ext4 varies with where and
+ * when files are made, and an engine can beat it.
  */
 export async function loadFloor(work: string, archive: string, runs: number): Promise<number[]> {
   const out: number[] = [];

@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     await measureAll(o, sides, busybox, big, () => interrupted, say);
     if (big && !interrupted) {
       await loadFloor(work, big.path, o.loadRuns).then(
-        (xs) => notes.push(`plain \`tar -x\` of the load archive and its layer (no hashing, no fsync): ${(median(xs) / 1000).toFixed(2)} s median = ${(big!.bytes / 1e6 / (median(xs) / 1000)).toFixed(0)} MB/s.`),
+        (xs) => notes.push(`GNU \`tar -x\` of the load archive and its layer into the temp dir (no hashing, no fsync; shows what file creation costs on this host now): ${(median(xs) / 1000).toFixed(2)} s median = ${(big!.bytes / 1e6 / (median(xs) / 1000)).toFixed(0)} MB/s.`),
         (e: Error) => notes.push(`plain tar -x of the load archive failed: ${e.message}`),
       );
     }

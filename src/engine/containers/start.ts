@@ -79,12 +79,11 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
     await runtime.delete(id, true).catch(() => undefined);
     await host.unmount(rootfs).catch(() => undefined);
     const runtimeMessage = (err as { runtimeMessage?: string }).runtimeMessage;
-    if (runtimeMessage === undefined) throw err;
-    const { exitCode, error } = startFailure(runtimeMessage);
-    rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', ExitCode: exitCode, Error: error.message, Pid: 0 };
+    const failure = runtimeMessage === undefined ? { exitCode: 128, error: err as Error } : startFailure(runtimeMessage);
+    rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', ExitCode: failure.exitCode, Error: failure.error.message, Pid: 0 };
     await svc.save(rec);
     // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
     if (rec.HostConfig.AutoRemove) await removeContainer(svc, rec, { force: true, volumes: true }).catch(() => undefined);
-    throw error;
+    throw failure.error;
   }
 }
