@@ -39,8 +39,14 @@ export class RecordingHost implements Host {
   async setOpaque(dir: string) {
     this.calls.push({ op: 'setOpaque', args: [dir] });
   }
-  async loopbackUp(pid: number) {
-    this.calls.push({ op: 'loopbackUp', args: [pid] });
+  async privateMountDir(dir: string) {
+    this.calls.push({ op: 'privateMountDir', args: [dir] });
+  }
+  async createNetns(file: string) {
+    this.calls.push({ op: 'createNetns', args: [file] });
+  }
+  async removeNetns(file: string) {
+    this.calls.push({ op: 'removeNetns', args: [file] });
   }
   kill(pid: number, signal: NodeJS.Signals | number) {
     this.calls.push({ op: 'kill', args: [pid, signal] });

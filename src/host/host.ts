@@ -24,7 +24,11 @@ export interface Host {
   kill(pid: number, signal: NodeJS.Signals | number): boolean;
   /** True while `pid` exists. */
   alive(pid: number): boolean;
-  /** Brings the loopback interface up inside the network namespace of `pid`. */
-  loopbackUp(pid: number): Promise<void>;
+  /** Makes `dir` a private bind mount of itself, so namespace files can be bound inside it. */
+  privateMountDir(dir: string): Promise<void>;
+  /** Creates a network namespace kept alive by a bind mount at `file`, with loopback up. */
+  createNetns(file: string): Promise<void>;
+  /** Releases the namespace bound at `file` and removes the file. */
+  removeNetns(file: string): Promise<void>;
 }
 

@@ -37,8 +37,18 @@ export const realHost: Host = {
   async setOpaque(dir) {
     await must('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', dir], `opaque ${dir}`);
   },
-  async loopbackUp(pid) {
-    await must('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'lo', 'up'], 'loopback up');
+  async privateMountDir(dir) {
+    if ((await mountedTargets()).has(dir)) return;
+    await must('mount', ['--bind', '--make-private', dir, dir], `private mount ${dir}`);
+  },
+  async createNetns(file) {
+    await fs.writeFile(file, '');
+    // unshare binds the new namespace onto `file`, then runs `ip` inside it.
+    await must('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], 'create network namespace');
+  },
+  async removeNetns(file) {
+    await runProgram('umount', [file]);
+    await fs.rm(file, { force: true });
   },
   kill(pid, signal) {
     // pid 0 and negative pids address whole process groups: never what a caller means here.

@@ -38,7 +38,8 @@ describe('daemon crash and restart', () => {
     const stopped = d.docker(['stop', '-t', '1', 'long']);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'long']).stdout.trim(), 'exited');
-    assert.equal(d.docker(['rm', '-f', 'long', 'short', 'always']).code, 0);
+    const rm = d.docker(['rm', '-f', 'long', 'short', 'always']);
+    assert.equal(rm.code, 0, rm.stderr);
   });
 
   it('keeps a consistent view when killed during a burst of creates', async () => {

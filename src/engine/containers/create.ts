@@ -8,6 +8,7 @@ import { conflict, invalidArgument } from '../../lib/errors.js';
 import { span } from '../../lib/trace.js';
 import { generateName, validateName } from './names.js';
 import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig, type RestartPolicy } from './record.js';
+import { prepareInBackground } from './sandbox.js';
 import type { ContainerService } from './service.js';
 
 export interface CreateRequest extends Partial<ContainerConfig> {
@@ -109,6 +110,7 @@ export async function createContainer(svc: ContainerService, nameParam: string |
     throw err;
   }
   svc.announce('create', rec);
+  prepareInBackground(svc, rec);
   const warnings: string[] = [];
   return { Id: id, Warnings: warnings };
 }

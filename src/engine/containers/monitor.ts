@@ -14,6 +14,7 @@ import { messageOf } from '../../lib/errors.js';
 import type { ContainerRecord } from './record.js';
 import { removeContainer } from './remove.js';
 import type { ContainerService } from './service.js';
+import { releaseSandbox } from './sandbox.js';
 import { startContainer } from './start.js';
 
 async function readExitCode(file: string): Promise<number | undefined> {
@@ -38,7 +39,7 @@ async function monitorGone(svc: ContainerService, pid: number | undefined): Prom
 /** Releases what a stopped container held: runtime state, cgroup, rootfs mount. */
 export async function releaseRuntime(svc: ContainerService, rec: ContainerRecord): Promise<void> {
   await svc.opts.runtime.delete(rec.Id, true).catch((err) => log.warn('runtime delete failed', { id: rec.Id, error: messageOf(err) }));
-  await svc.opts.host.unmount(svc.rootfsDir(rec.Id)).catch((err) => log.warn('unmount failed', { id: rec.Id, error: messageOf(err) }));
+  await releaseSandbox(svc, rec).catch((err) => log.warn('sandbox release failed', { id: rec.Id, error: messageOf(err) }));
 }
 
 /** Records that `rec`'s process ended with `code`, then applies --rm or the restart policy. */
@@ -126,6 +127,10 @@ export function watchExits(svc: ContainerService): () => void {
 export async function restore(svc: ContainerService): Promise<void> {
   for (const rec of await svc.loadRecords()) {
     if (rec.State.Status === 'removing') rec.State.Status = 'dead';
+    if (rec.State.Status === 'created' || rec.State.Status === 'exited') {
+      // A sandbox prepared for a start that never came (or a crash mid-exit) is released.
+      await releaseSandbox(svc, rec).catch(() => undefined);
+    }
     if (!['running', 'paused', 'restarting'].includes(rec.State.Status)) {
       // Docker restarts `always` containers at daemon start even after a manual stop; `unless-stopped` ones only if not stopped by hand.
       const policy = rec.HostConfig.RestartPolicy?.Name;

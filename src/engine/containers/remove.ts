@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import { exited } from './lifecycle.js';
 import { cancelRestart, releaseRuntime } from './monitor.js';
+import { releaseSandbox } from './sandbox.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
 import { check } from './state.js';
@@ -18,8 +19,12 @@ export interface RemoveOptions {
 export async function removeContainer(svc: ContainerService, rec: ContainerRecord, opts: RemoveOptions): Promise<void> {
   cancelRestart(rec);
   check('remove', rec.State.Status, rec.Id);
+  // An exited container was released when it exited; a created one may hold a prepared sandbox,
+  // and a dead one may still hold runtime state.
+  const status = rec.State.Status;
   rec.State.Status = 'removing';
-  await releaseRuntime(svc, rec);
+  if (status === 'dead') await releaseRuntime(svc, rec);
+  else if (status === 'created') await releaseSandbox(svc, rec);
   await svc.forget(rec.Id);
   await svc.opts.snapshots.remove(rec.Id);
   await fs.rm(svc.bundleDir(rec.Id), { recursive: true, force: true });
@@ -27,23 +32,30 @@ export async function removeContainer(svc: ContainerService, rec: ContainerRecor
   svc.emit('destroy', rec.Id);
 }
 
-/** `DELETE /containers/{id}`: with force, kills a running container first. */
+/**
+ * `DELETE /containers/{id}`. The decision is made under the container's lock; with force, a live
+ * container is killed and its exit awaited outside the lock (the exit handler needs it), then
+ * the decision is made again — a policy restart may have raced in meanwhile.
+ */
 export async function removeByRequest(svc: ContainerService, rec: ContainerRecord, opts: RemoveOptions): Promise<void> {
-  cancelRestart(rec);
-  if (opts.force && ['running', 'paused'].includes(rec.State.Status)) {
-    const done = exited(svc, rec, 30_000);
-    await svc.withLock(rec.Id, async () => {
-      rec.State.ManuallyStopped = true;
-      if (rec.State.Status === 'paused') await svc.opts.runtime.resume(rec.Id).catch(() => undefined);
-      svc.opts.host.kill(rec.State.Pid, 'SIGKILL');
+  for (;;) {
+    const step = await svc.withLock(rec.Id, async () => {
+      // An auto-remove container may already be gone once it exited.
+      if (!svc.find(rec.Id)) return undefined;
+      cancelRestart(rec);
+      if (opts.force && ['running', 'paused'].includes(rec.State.Status)) {
+        rec.State.ManuallyStopped = true;
+        const done = exited(svc, rec, 30_000);
+        if (rec.State.Status === 'paused') await svc.opts.runtime.resume(rec.Id).catch(() => undefined);
+        svc.opts.host.kill(rec.State.Pid, 'SIGKILL');
+        return { done };
+      }
+      await removeContainer(svc, rec, opts);
+      return undefined;
     });
-    await done;
+    if (!step) return;
+    await step.done;
   }
-  await svc.withLock(rec.Id, async () => {
-    // An auto-remove container may already be gone once it exited.
-    if (!svc.find(rec.Id)) return;
-    await removeContainer(svc, rec, opts);
-  });
 }
 
 /** Removes every stopped container; returns Docker's prune report. */

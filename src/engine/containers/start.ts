@@ -11,6 +11,7 @@ import { resolveUser } from '../runtime/user.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
 import { removeContainer } from './remove.js';
+import { netnsFile, prepareSandbox, releaseSandbox } from './sandbox.js';
 import { check } from './state.js';
 
 async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
@@ -39,25 +40,21 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
   if (rec.State.Status === 'running') throw failedPrecondition('already running');
   check('start', rec.State.Status, rec.Id);
   const id = rec.Id;
-  const { host, runtime, snapshots } = svc.opts;
+  const { runtime } = svc.opts;
   const bundle = svc.bundleDir(id);
   const rootfs = svc.rootfsDir(id);
   try {
-    await span(id, 'mount rootfs', async () => {
-      const layer = await snapshots.prepare(id, rec.ChainIds);
-      await fs.mkdir(rootfs, { recursive: true });
-      if (!(await host.isMounted(rootfs))) await host.mountOverlay(layer.lower, layer.upper, layer.work, rootfs);
-    });
+    await prepareSandbox(svc, rec);
     await span(id, 'write bundle', async () => {
       const etcFiles = await writeEtcFiles(svc, rec);
       const user = await resolveUser(rootfs, rec.Config.User);
       const env = mergeEnv([], rec.Config.Env ?? [], rec.Config.Hostname!, !!rec.Config.Tty, user.home);
       if (rec.HostConfig.Init && !svc.opts.initBinary) throw invalidArgument('--init requested but no init binary (tini) is installed');
       const spec = buildSpec({ rec, env, user, etcFiles, initBinary: svc.opts.initBinary, cgroupParent: svc.opts.cgroupParent, availableCaps: svc.opts.availableCaps });
-      if (rec.HostConfig.NetworkMode === 'host') {
-        const linux = spec.linux as { namespaces: Array<{ type: string }> };
-        linux.namespaces = linux.namespaces.filter((n) => n.type !== 'network');
-      }
+      const linux = spec.linux as { namespaces: Array<{ type: string; path?: string }> };
+      const ns = netnsFile(svc, rec);
+      // Join the namespace prepared for the container, or the host's for --network host.
+      linux.namespaces = linux.namespaces.filter((n) => n.type !== 'network').concat(ns ? [{ type: 'network', path: ns }] : []);
       // Docker keeps the whole log across restarts; conmon appends to it.
       await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
     });
@@ -69,7 +66,6 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
         throw err;
       }
     });
-    if (rec.HostConfig.NetworkMode !== 'host') await span(id, 'network', () => host.loopbackUp(pid));
     await span(id, 'runtime start', () => runtime.start(id));
     rec.State = { ...rec.State, Status: 'running', Pid: pid, MonitorPid: monitorPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt, ManuallyStopped: false };
     await svc.save(rec);
@@ -77,7 +73,7 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
     svc.emit('start', id);
   } catch (err) {
     await runtime.delete(id, true).catch(() => undefined);
-    await host.unmount(rootfs).catch(() => undefined);
+    await releaseSandbox(svc, rec).catch(() => undefined);
     const runtimeMessage = (err as { runtimeMessage?: string }).runtimeMessage;
     const failure = runtimeMessage === undefined ? { exitCode: 128, error: err as Error } : startFailure(runtimeMessage);
     rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', ExitCode: failure.exitCode, Error: failure.error.message, Pid: 0 };

@@ -20,6 +20,7 @@ import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { stopContainer } from '../containers/lifecycle.js';
 import { restore, watchExits } from '../containers/monitor.js';
+import { netnsDir } from '../containers/sandbox.js';
 import { ContainerService } from '../containers/service.js';
 import { ImageService } from '../images/service.js';
 import { ConmonRuntime } from '../runtime/conmon-runc.js';
@@ -72,6 +73,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     cgroupParent,
     availableCaps: boundingCapNumbers().map((n) => ALL_CAPS[n]).filter((c): c is string => !!c),
   });
+  const nsDir = netnsDir(svc);
+  await fs.mkdir(nsDir, { recursive: true });
+  await realHost.privateMountDir(nsDir);
   const unwatch = watchExits(svc);
   await restore(svc);
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
@@ -103,7 +107,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         for (const c of live) if (svc.find(c.Id)) await svc.save({ ...c, State: { ...c.State, ManuallyStopped: false } }).catch(() => undefined);
       }
       unwatch();
-      if (!o.liveRestore) await removeCgroupParent(cgroupParent);
+      if (!o.liveRestore) {
+        await removeCgroupParent(cgroupParent);
+        await realHost.unmount(nsDir);
+      }
       await fs.rm(sock, { force: true });
     },
   };
