@@ -3,26 +3,9 @@
  * `GET /containers/json` (list), including the status text the server composes
  * ("Up 3 seconds", "Exited (0) 2 minutes ago").
  */
+import { humanDuration } from '../../lib/human.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
-
-/** go-units' HumanDuration, which Docker uses for status text. */
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const min = Math.floor(s / 60);
-  if (min === 1) return 'About a minute';
-  if (min < 60) return `${min} minutes`;
-  const h = Math.round(ms / 3_600_000);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
-}
 
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const st = rec.State;

@@ -5,7 +5,7 @@ import { isKind } from '../../../src/lib/errors.js';
 import { can, check } from '../../../src/engine/containers/state.js';
 import { generateName, validateName } from '../../../src/engine/containers/names.js';
 import { dockerTime, frame, logTimeSeconds, parseLog } from '../../../src/engine/containers/logs.js';
-import { humanDuration } from '../../../src/engine/containers/render.js';
+import { humanDuration } from '../../../src/lib/human.js';
 import { parseSignal } from '../../../src/engine/containers/lifecycle.js';
 
 describe('container state machine', () => {
