@@ -89,7 +89,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       return undefined;
     }
   });
-  registerImageRoutes(api.router, images, (id) => svc.usingImage(id));
+  registerImageRoutes(
+    api.router,
+    images,
+    (id) => svc.usingImage(id),
+    (cid) => ['running', 'paused', 'restarting'].includes(svc.find(cid)?.State.Status ?? ''),
+  );
 
   await fs.rm(sock, { force: true });
   await api.listen(sock);

@@ -62,8 +62,11 @@ function listImages(images: ImageService, ctx: Ctx): object[] {
   });
 }
 
-/** Registers the image routes on `r`. `usedBy` names a container using an image, if any. */
-export function registerImageRoutes(r: Router, images: ImageService, usedBy: UsedBy): void {
+/**
+ * Registers the image routes on `r`. `usedBy` names a container using an image, if any;
+ * `isRunning` tells whether that container runs (Docker words the refusal differently).
+ */
+export function registerImageRoutes(r: Router, images: ImageService, usedBy: UsedBy, isRunning?: (containerId: string) => boolean): void {
   r.add('GET', '/images/json', async (ctx) => sendJson(ctx.res, 200, listImages(images, ctx)));
 
   const save = (ctx: Ctx, names: string[]) => {
@@ -157,6 +160,7 @@ export function registerImageRoutes(r: Router, images: ImageService, usedBy: Use
       force: boolParam(ctx.query, 'force'),
       noPrune: boolParam(ctx.query, 'noprune'),
       usedBy,
+      isRunning,
     });
     sendJson(ctx.res, 200, items);
   });
