@@ -36,10 +36,12 @@ async function monitorGone(svc: ContainerService, pid: number | undefined): Prom
   for (let i = 0; i < 400 && svc.opts.host.alive(pid); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
-/** Releases what a stopped container held: runtime state, cgroup, rootfs mount. */
+/** Releases what a stopped container held: runtime state and cgroup, rootfs mount, netns (independent, so in parallel). */
 export async function releaseRuntime(svc: ContainerService, rec: ContainerRecord): Promise<void> {
-  await svc.opts.runtime.delete(rec.Id, true).catch((err) => log.warn('runtime delete failed', { id: rec.Id, error: messageOf(err) }));
-  await releaseSandbox(svc, rec).catch((err) => log.warn('sandbox release failed', { id: rec.Id, error: messageOf(err) }));
+  await Promise.all([
+    svc.opts.runtime.delete(rec.Id, true).catch((err) => log.warn('runtime delete failed', { id: rec.Id, error: messageOf(err) })),
+    releaseSandbox(svc, rec).catch((err) => log.warn('sandbox release failed', { id: rec.Id, error: messageOf(err) })),
+  ]);
 }
 
 /** Records that `rec`'s process ended with `code`, then applies --rm or the restart policy. */
