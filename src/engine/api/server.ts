@@ -53,8 +53,11 @@ export class ApiServer {
         req.on('data', (d: Buffer) => {
           size += d.length;
           if (size > maxBytes) {
+            // Stop reading, answer 400, and close the connection once the answer is out.
+            req.pause();
+            req.removeAllListeners('data');
+            if (!res.headersSent) res.setHeader('Connection', 'close');
             reject(invalidArgument(`request body exceeds ${maxBytes} bytes`));
-            req.destroy();
             return;
           }
           chunks.push(d);
