@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BerthError, invalidArgument, kindOf, messageOf, type ErrorKind } from '../../lib/errors.js';
+import { invalidArgument, kindOf, messageOf, type ErrorKind } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { Router, sendJson, type Ctx } from './router.js';
 import { commonHeaders, splitVersion, versionError, versionNumber } from './version.js';
@@ -156,4 +156,3 @@ export class ApiServer {
   }
 }
 
-export { BerthError };
