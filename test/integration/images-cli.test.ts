@@ -66,6 +66,7 @@ describe('docker CLI image verbs', { skip }, () => {
 
   after(async () => {
     await api?.close();
+    await svc?.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
 

@@ -71,6 +71,7 @@ describe('docker save/load interchange with a reference dockerd', { skip }, () =
     assert.equal(svc.resolve('multi:1').id, ids.multi);
     assert.equal(svc.resolve('busybox').id, ids.busybox);
     assert.equal(svc.resolve('multi:1').chainIds.length, 2);
+    await svc.idle(); // layers are unpacked in the background
     const top = svc.snapshots.lowerDirs(svc.resolve('multi:1').chainIds)[0]!;
     assert.equal(await fs.readFile(path.join(top, 'd/f'), 'utf8'), 'from docker\n');
 

@@ -30,6 +30,7 @@ describe('overlay snapshots on the real host', { skip: isRoot ? false : 'needs r
   after(async () => {
     for (const m of mounts.reverse()) await realHost.unmount(m);
     for (const m of mounts) assert.equal(await realHost.isMounted(m), false, `${m} still mounted`);
+    await svc?.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -44,6 +45,7 @@ describe('overlay snapshots on the real host', { skip: isRoot ? false : 'needs r
     const { tar } = await dockerArchive([{ layers: [l1, l2], tags: ['wh:test'] }]);
     assert.deepEqual(await svc.load(Readable.from([tar])), ['Loaded image: wh:test']);
     const img = svc.resolve('wh:test');
+    await svc.idle(); // layers are unpacked in the background
     const [top] = svc.snapshots.lowerDirs(img.chainIds);
     const st = await fs.lstat(path.join(top!, 'a'));
     assert.ok(st.isCharacterDevice() && st.rdev === 0, 'whiteout is a 0/0 char device');

@@ -112,6 +112,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         for (const c of live) if (svc.find(c.Id)) await svc.save({ ...c, State: { ...c.State, ManuallyStopped: false } }).catch(() => undefined);
       }
       unwatch();
+      // Background layer unpacks are abandoned; their staging is cleared at the next start.
+      await images.close();
       if (!o.liveRestore) {
         await removeCgroupParent(cgroupParent);
         await realHost.unmount(nsDir);

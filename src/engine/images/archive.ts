@@ -5,9 +5,10 @@
  * Which entries are layers is only known once manifest.json / index.json has been read, and
  * Docker puts those near the end. So every file is streamed into the content store's ingest
  * area (hashed on the way), and every file whose first bytes look like a tar or gzip stream is
- * at the same time unpacked into a staging snapshot. Nothing becomes visible until the caller
- * commits; `release` throws every leftover away, so a corrupt or truncated archive leaves no
- * trace.
+ * at the same time parsed as a layer (snapshots/scan.ts: diff ID, size, hostile names) without
+ * writing any file: extraction is slower than the disk and happens in the background after the
+ * load returns (unpacker.ts). Nothing becomes visible until the caller commits; `release`
+ * throws every leftover away, so a corrupt or truncated archive leaves no trace.
  */
 import tar from 'tar-stream';
 import fs from 'node:fs/promises';
@@ -16,14 +17,13 @@ import { BerthError, internal, invalidArgument, messageOf } from '../../lib/erro
 import type { BlobWriter } from '../content/store.js';
 import { looksLikeLayer } from '../snapshots/compression.js';
 import { Feed, waitDrain } from '../snapshots/feed.js';
-import type { StagedSnapshot } from '../snapshots/snapshotter.js';
-import { unpackLayer } from '../snapshots/unpack.js';
+import { scanLayer } from '../snapshots/scan.js';
 import type { Stores } from './commit.js';
 
 const KEEP_IN_MEMORY = 1 << 20; // JSON documents are small; layers are not
 const PROBE = 512;
 
-type Unpacked = { ok: true; diffId: string; size: number; staged: StagedSnapshot } | { ok: false; error: unknown; staged?: StagedSnapshot };
+type Scanned = { ok: true; diffId: string; size: number } | { ok: false; error: unknown };
 
 /** One regular file of the archive, staged. */
 export interface ArchiveFile {
@@ -35,8 +35,8 @@ export interface ArchiveFile {
   head: Buffer;
   /** Whole content when small. */
   data?: Buffer;
-  /** The concurrent unpack, when the file looked like a layer. */
-  unpack?: Promise<Unpacked>;
+  /** The concurrent layer scan, when the file looked like a layer. */
+  unpack?: Promise<Scanned>;
   feed?: Feed;
 }
 
@@ -84,14 +84,13 @@ export class Archive {
     }
   }
 
-  /** Throws away every staged blob and snapshot that was not committed. */
+  /** Throws away every staged blob that was not committed. */
   async release(): Promise<void> {
-    // Stop unfinished unpacks first (a truncated entry never ended its feed).
+    // Stop unfinished scans first (a truncated entry never ended its feed).
     for (const f of this.files.values()) f.feed?.close();
     for (const f of this.files.values()) {
       await f.writer.abort();
-      const u = await f.unpack;
-      if (u?.staged) await this.stores.snapshots.discard(u.staged);
+      await f.unpack;
     }
   }
 
@@ -148,7 +147,7 @@ export class Archive {
       file.head = Buffer.concat(probe).subarray(0, PROBE);
       if (!looksLikeLayer(file.head)) return;
       feed = file.feed = new Feed();
-      file.unpack = this.startUnpack(feed);
+      file.unpack = startScan(feed);
       for (const b of probe) await feed.push(b);
     };
     for await (const chunk of e as AsyncIterable<Buffer>) {
@@ -166,17 +165,14 @@ export class Archive {
     file.size = writer.size;
     if (small) file.data = Buffer.concat(keep);
   }
+}
 
-  private async startUnpack(feed: Feed): Promise<Unpacked> {
-    let staged: StagedSnapshot | undefined;
-    try {
-      staged = await this.stores.snapshots.stage();
-      const r = await unpackLayer(feed, staged.fs, this.stores.host);
-      return { ok: true, ...r, staged };
-    } catch (error) {
-      feed.close();
-      if (staged) await this.stores.snapshots.discard(staged);
-      return { ok: false, error };
-    }
+/** Scans a layer candidate; a failure is kept as a value (the file may turn out not to be a layer). */
+async function startScan(feed: Feed): Promise<Scanned> {
+  try {
+    return { ok: true, ...(await scanLayer(feed)) };
+  } catch (error) {
+    feed.close();
+    return { ok: false, error };
   }
 }

@@ -1,16 +1,18 @@
 /**
  * Turning staged layers and a config into a stored image (the last step of load and import;
  * lecture concept: an image is its config plus its ordered layers, identified by the config's
- * hash). Order matters for crash safety: layer snapshots and blobs first, then the config
- * blob, then the image record, then the tags. A crash in between leaves only unreferenced
- * blobs/snapshots, which the next open garbage-collects; never a record without its data.
+ * hash). Order matters for crash safety: layer blobs first, then the config blob, then the
+ * image record, then the tags. A crash in between leaves only unreferenced blobs, which the
+ * next open garbage-collects; never a record without its blobs. Layer snapshots are NOT part
+ * of a commit: they are derived data, unpacked in the background afterwards (unpacker.ts), and
+ * a record whose snapshots are missing is still a whole image.
  */
 import { createReadStream } from 'node:fs';
 import { internal, invalidArgument } from '../../lib/errors.js';
 import type { Host } from '../../host/host.js';
 import { digestOf, type BlobWriter, type ContentStore } from '../content/store.js';
-import { chainIds, type OverlaySnapshotter, type StagedSnapshot } from '../snapshots/snapshotter.js';
-import { unpackLayer } from '../snapshots/unpack.js';
+import { scanLayer } from '../snapshots/scan.js';
+import { chainIds, type OverlaySnapshotter } from '../snapshots/snapshotter.js';
 import type { ImageConfig, StoredImage } from './types.js';
 
 /** A layer on its way into the stores. Shared by every pending image that uses the same blob. */
@@ -19,14 +21,12 @@ export interface PendingLayer {
   digest: string;
   blobSize: number;
   mediaType: string;
-  /** Verified diff ID when the layer was unpacked while streaming; otherwise filled in later. */
+  /** Verified diff ID when the layer was scanned while streaming; otherwise filled in later. */
   diffId?: string;
   /** Unpacked size when known. */
   size?: number;
   /** Staged, finished, uncommitted blob (absent when the blob is already in the store). */
   blob?: BlobWriter;
-  /** Staged unpack of this layer, consumed by the first chain position that needs it. */
-  snapshot?: StagedSnapshot;
 }
 
 export interface PendingImage {
@@ -59,24 +59,16 @@ function blobPath(s: Stores, l: PendingLayer): string {
   return l.blob ? l.blob.tmpPath : s.content.path(l.digest);
 }
 
-/** Unpacks `l` into a new staging dir and checks its diff ID. */
-export async function stageLayer(s: Stores, l: PendingLayer, expectDiffId?: string): Promise<StagedSnapshot> {
-  const staged = await s.snapshots.stage();
-  try {
-    const r = await unpackLayer(createReadStream(blobPath(s, l)), staged.fs, s.host);
-    if (expectDiffId && r.diffId !== expectDiffId) throw invalidArgument(`layer ${l.digest}: diff ID mismatch: expected ${expectDiffId}, got ${r.diffId}`);
-    l.diffId = r.diffId;
-    l.size = r.size;
-    return staged;
-  } catch (err) {
-    await s.snapshots.discard(staged);
-    throw err;
-  }
+/** Scans a layer blob that was not scanned while streaming (validation, diff ID, size). */
+async function scanBlob(s: Stores, l: PendingLayer): Promise<void> {
+  const r = await scanLayer(createReadStream(blobPath(s, l)));
+  l.diffId = r.diffId;
+  l.size = r.size;
 }
 
 /**
- * Before taking the store lock: makes sure every layer of `img` either has a committed snapshot
- * or a staged one, and that every diff ID matches the config. Slow work happens here.
+ * Before taking the store lock: makes sure every layer's diff ID is known and matches the
+ * config, and its size is known. Slow work happens here.
  */
 export async function prepareImage(s: Stores, img: PendingImage): Promise<{ config: ImageConfig; chain: string[] }> {
   const config = parseConfig(img.configBytes);
@@ -84,29 +76,17 @@ export async function prepareImage(s: Stores, img: PendingImage): Promise<{ conf
   if (diffIds.length !== img.layers.length) throw invalidArgument(`image config lists ${diffIds.length} layers, the archive has ${img.layers.length}`);
   const chain = chainIds(diffIds);
   for (const [i, l] of img.layers.entries()) {
-    if (l.diffId !== undefined && l.diffId !== diffIds[i]) throw invalidArgument(`layer ${l.digest}: diff ID mismatch: expected ${diffIds[i]}, got ${l.diffId}`);
-    if (l.snapshot || (await s.snapshots.has(chain[i]!))) continue;
-    l.snapshot = await stageLayer(s, l, diffIds[i]);
+    if (l.diffId === undefined || l.size === undefined) await scanBlob(s, l);
+    if (l.diffId !== diffIds[i]) throw invalidArgument(`layer ${l.digest}: diff ID mismatch: expected ${diffIds[i]}, got ${l.diffId}`);
   }
   return { config, chain };
 }
 
 /** Commits a prepared image's data and record. Call with the store lock held. */
 export async function commitImage(s: Stores, img: PendingImage, config: ImageConfig, chain: string[]): Promise<StoredImage> {
-  const sizes: number[] = [];
-  for (const [i, l] of img.layers.entries()) {
-    const chainId = chain[i]!;
-    const existing = await s.snapshots.info(chainId);
-    if (existing) sizes.push(existing.size);
-    else {
-      // The staged copy may have gone to another chain position (same layer twice) or a
-      // concurrent removal may have collected the snapshot: unpack again then.
-      const staged = l.snapshot ?? (await stageLayer(s, l, config.rootfs.diff_ids[i]));
-      l.snapshot = undefined;
-      const size = l.size ?? 0;
-      await s.snapshots.commit(staged, { chainId, diffId: config.rootfs.diff_ids[i]!, ...(i > 0 ? { parent: chain[i - 1] } : {}), size });
-      sizes.push(size);
-    }
+  // Sizes come from the scan: the same sum of regular file sizes the unpack would report.
+  const sizes = img.layers.map((l) => l.size ?? 0);
+  for (const l of img.layers) {
     if (!(await s.content.exists(l.digest))) {
       if (!l.blob) throw internal(`layer blob ${l.digest} vanished`);
       await l.blob.commit({ digest: l.digest, size: l.blobSize });
@@ -135,11 +115,9 @@ export async function commitImage(s: Stores, img: PendingImage, config: ImageCon
 }
 
 /** Drops whatever staging a pending image still holds (after success or failure). */
-export async function cleanupPending(s: Stores, layers: Iterable<PendingLayer>): Promise<void> {
+export async function cleanupPending(layers: Iterable<PendingLayer>): Promise<void> {
   for (const l of layers) {
     await l.blob?.abort();
-    if (l.snapshot) await s.snapshots.discard(l.snapshot);
     l.blob = undefined;
-    l.snapshot = undefined;
   }
 }

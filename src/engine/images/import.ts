@@ -2,12 +2,14 @@
  * `docker import` (lecture concept: an image can be made from nothing but a root file system
  * tar; it becomes one read-only layer plus a config). The input may be gzip-compressed; the
  * layer is stored uncompressed, so its blob digest is its diff ID. The bytes are read once:
- * hashed into the content store and unpacked into a staging snapshot at the same time.
+ * hashed into the content store and validated as a tar (snapshots/scan.ts) at the same time;
+ * the snapshot is unpacked in the background afterwards (unpacker.ts).
  */
 import { invalidArgument, BerthError, messageOf } from '../../lib/errors.js';
 import { decompressed } from '../snapshots/compression.js';
 import { Feed } from '../snapshots/feed.js';
-import { unpackLayer, type UnpackResult } from '../snapshots/unpack.js';
+import { scanLayer } from '../snapshots/scan.js';
+import type { UnpackResult } from '../snapshots/unpack.js';
 import { applyChanges } from './changes.js';
 import type { PendingLayer } from './commit.js';
 import { hostPlatform } from './platform.js';
@@ -47,9 +49,8 @@ export async function importRootfs(svc: ImageService, input: AsyncIterable<Uint8
   const runtime = applyChanges({}, opts.changes ?? []); // bad changes fail before reading the body
   const writer = svc.content.writer();
   const feed = new Feed();
-  const staged = await svc.overlay.stage();
-  const unpacking: Promise<UnpackResult> = unpackLayer(feed, staged.fs, svc.host);
-  unpacking.catch(() => feed.close()); // a failed unpack stops the producer from waiting
+  const unpacking: Promise<UnpackResult> = scanLayer(feed);
+  unpacking.catch(() => feed.close()); // a failed scan stops the producer from waiting
   let tail = Buffer.alloc(0);
   try {
     const { stream } = await decompressed(input);
@@ -76,14 +77,13 @@ export async function importRootfs(svc: ImageService, input: AsyncIterable<Uint8
       os,
       rootfs: { type: 'layers', diff_ids: [r.diffId] },
     };
-    const layer: PendingLayer = { digest, blobSize: writer.size, mediaType: MEDIA.ociLayer, diffId: r.diffId, size: r.size, blob: writer, snapshot: staged };
+    const layer: PendingLayer = { digest, blobSize: writer.size, mediaType: MEDIA.ociLayer, diffId: r.diffId, size: r.size, blob: writer };
     const { images } = await svc.addImages([{ image: { configBytes: Buffer.from(JSON.stringify(config)), layers: [layer] }, refs: ref ? [ref] : [] }]);
     return svc.toRecord(images[0]!);
   } catch (err) {
     feed.close();
     await unpacking.catch(() => undefined);
     await writer.abort();
-    await svc.overlay.discard(staged);
     if (err instanceof BerthError) throw err;
     throw invalidArgument(`invalid tar: ${messageOf(err)}`);
   }

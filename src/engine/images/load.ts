@@ -57,7 +57,7 @@ function layerFor(cache: Map<string, Promise<PendingLayer>>, f: ArchiveFile, med
   if (!p) {
     p = (async () => {
       const u = await f.unpack;
-      if (u && !u.ok) throw u.error; // a layer candidate that failed to unpack: hostile or corrupt
+      if (u && !u.ok) throw u.error; // a layer candidate that failed its scan: hostile or corrupt
       const gz = detectCompression(f.head) === 'gzip';
       const l: PendingLayer = {
         digest: f.digest,
@@ -65,7 +65,7 @@ function layerFor(cache: Map<string, Promise<PendingLayer>>, f: ArchiveFile, med
         mediaType: mediaType ?? (gz ? MEDIA.ociLayerGzip : MEDIA.ociLayer),
         blob: f.writer,
       };
-      if (u?.ok) Object.assign(l, { diffId: u.diffId, size: u.size, snapshot: u.staged });
+      if (u?.ok) Object.assign(l, { diffId: u.diffId, size: u.size });
       return l;
     })();
     cache.set(f.name, p);

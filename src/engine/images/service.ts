@@ -2,7 +2,8 @@
  * The image service (dockerd's image service over containerd's content store and
  * snapshotter; lecture concept: images are stored once, named by tags, and unpacked into
  * shared read-only layers). This file holds the state and the small verbs; the larger verbs
- * live in one file each (load, save, import, remove, history).
+ * live in one file each (load, save, import, remove, history). Layer snapshots are unpacked in
+ * the background after a load (unpacker.ts); the snapshotter waits for them on use.
  */
 import path from 'node:path';
 import { invalidArgument, notFound } from '../../lib/errors.js';
@@ -18,6 +19,7 @@ import { saveArchive } from './save.js';
 import { importRootfs, type ImportOptions } from './import.js';
 import { collectGarbage, pruneImages, removeImage, type DeleteItem, type RemoveOptions, type PruneOptions } from './remove.js';
 import { imageHistory, type HistoryItem } from './history.js';
+import { LayerUnpacker, type LayerSource } from './unpacker.js';
 
 export type { ImageRecord, ImageConfig } from './types.js';
 export type { DeleteItem, HistoryItem, ImportOptions, PruneOptions, RemoveOptions };
@@ -34,6 +36,7 @@ class Lock {
 
 export class ImageService {
   readonly lock = new Lock();
+  readonly unpacker: LayerUnpacker;
 
   private constructor(
     readonly dataRoot: string,
@@ -41,7 +44,10 @@ export class ImageService {
     readonly content: ContentStore,
     readonly overlay: OverlaySnapshotter,
     readonly store: ImageStore,
-  ) {}
+  ) {
+    this.unpacker = new LayerUnpacker(this.stores, (c) => this.sourceOf(c));
+    overlay.waitFor = (ids) => this.unpacker.ensure(ids);
+  }
 
   /** The snapshotter the container code mounts from. */
   get snapshots(): Snapshotter {
@@ -53,9 +59,10 @@ export class ImageService {
   }
 
   /**
-   * Opens the image stores under `dataRoot` and reconciles them: records whose blobs or
-   * snapshots are missing are dropped, tags to missing images are dropped, and blobs and
-   * snapshots nobody references (left by a crash mid-load) are deleted.
+   * Opens the image stores under `dataRoot` and reconciles them: records whose blobs are
+   * missing are dropped, tags to missing images are dropped, blobs and snapshots nobody
+   * references (left by a crash mid-load) are deleted, and snapshots that images need but that
+   * are missing (a crash before the background unpack finished) are queued for unpacking.
    */
   static async open(dataRoot: string, host: Host): Promise<ImageService> {
     const content = await ContentStore.open(path.join(dataRoot, 'content'));
@@ -63,18 +70,46 @@ export class ImageService {
     const store = await ImageStore.open(path.join(dataRoot, 'images'));
     const svc = new ImageService(dataRoot, host, content, overlay, store);
     await svc.reconcile();
+    for (const img of svc.store.images.values()) svc.scheduleUnpack(img);
     return svc;
+  }
+
+  /** Where chain `chainId` can be unpacked from: the first stored image that has it. */
+  private sourceOf(chainId: string): LayerSource | undefined {
+    for (const img of this.store.images.values()) {
+      const i = img.chainIds.indexOf(chainId);
+      if (i < 0) continue;
+      const l = img.layers[i]!;
+      return { chainId, digest: l.digest, diffId: l.diffId, ...(i > 0 ? { parent: img.chainIds[i - 1] } : {}) };
+    }
+    return undefined;
+  }
+
+  /** Queues the unpack of every layer of `img`, in chain order (committed ones are skipped). */
+  private scheduleUnpack(img: StoredImage): void {
+    for (const c of img.chainIds) {
+      const src = this.sourceOf(c);
+      if (src) void this.unpacker.schedule(src);
+    }
+  }
+
+  /** Resolves when no layer is being unpacked (tests; an orderly shutdown). */
+  idle(): Promise<void> {
+    return this.unpacker.idle();
+  }
+
+  /** Abandons background unpacks; their staging is removed now or at the next open. */
+  close(): Promise<void> {
+    return this.unpacker.close();
   }
 
   private async reconcile(): Promise<void> {
     const blobs = new Set(await this.content.list());
     const chains = new Set(await this.overlay.list());
     for (const img of [...this.store.images.values()]) {
+      // Snapshots are not required: they are derived from the blobs and unpacked again.
       const complete =
-        blobs.has(img.id) &&
-        img.layers.every((l) => blobs.has(l.digest)) &&
-        img.chainIds.every((c) => chains.has(c)) &&
-        (!img.manifestDigest || blobs.has(img.manifestDigest));
+        blobs.has(img.id) && img.layers.every((l) => blobs.has(l.digest)) && (!img.manifestDigest || blobs.has(img.manifestDigest));
       if (!complete) await this.store.deleteImage(img.id);
     }
     let refsChanged = false;
@@ -159,7 +194,7 @@ export class ImageService {
     try {
       const prepared: Array<Awaited<ReturnType<typeof prepareImage>>> = [];
       for (const p of pending) prepared.push(await prepareImage(s, p.image));
-      return await this.lock.run(async () => {
+      const added = await this.lock.run(async () => {
         const lines: string[] = [];
         const images: StoredImage[] = [];
         for (const [i, p] of pending.entries()) {
@@ -178,8 +213,11 @@ export class ImageService {
         await this.store.saveRefs();
         return { lines, images };
       });
+      // The image is complete without its snapshots: unpack them after returning.
+      for (const img of added.images) this.scheduleUnpack(img);
+      return added;
     } finally {
-      await cleanupPending(s, pending.flatMap((p) => p.image.layers));
+      await cleanupPending(pending.flatMap((p) => p.image.layers));
     }
   }
 

@@ -66,6 +66,12 @@ function hexOf(chainId: string): string {
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export class OverlaySnapshotter implements Snapshotter {
+  /**
+   * Set by the image service: waits until the given layers are unpacked (they are unpacked in
+   * the background after `load`), failing when one cannot be. Without it layers must exist.
+   */
+  waitFor: ((chainIds: string[]) => Promise<void>) | undefined;
+
   private constructor(
     readonly root: string,
     private readonly host: Host,
@@ -163,6 +169,7 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async prepare(key: string, ids: string[]): Promise<{ lower: string[]; upper: string; work: string }> {
+    await this.waitFor?.(ids);
     for (const id of ids) if (!(await this.has(id))) throw failedPrecondition(`layer ${id} is not unpacked`);
     const dir = this.activePath(key);
     const upper = path.join(dir, 'upper');
@@ -186,6 +193,7 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async diff(key: string, ids: string[]): Promise<Change[]> {
     const upper = path.join(this.activePath(key), 'upper');
+    await this.waitFor?.(ids);
     return changes(upper, ids.length ? this.lowerDirs(ids) : [], this.host);
   }
 

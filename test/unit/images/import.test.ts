@@ -18,7 +18,10 @@ beforeEach(async () => {
   dataRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-import-'));
   svc = await ImageService.open(dataRoot, new RecordingHost());
 });
-afterEach(() => fs.rm(dataRoot, { recursive: true, force: true }));
+afterEach(async () => {
+  await svc.close();
+  await fs.rm(dataRoot, { recursive: true, force: true });
+});
 
 describe('importRootfs', () => {
   it('imports a gzip rootfs with changes, tagged', async () => {
@@ -34,6 +37,7 @@ describe('importRootfs', () => {
     assert.deepEqual(c.Labels, { x: 'y' });
     assert.equal(c.User, 'nobody');
     assert.equal(rec.config.history?.[0]?.comment, 'Imported from -');
+    await svc.idle(); // layers are unpacked in the background
     const [lower] = svc.snapshots.lowerDirs(rec.chainIds);
     assert.equal(await fs.readFile(path.join(lower!, 'bin/sh'), 'utf8'), 'sh');
     // The layer blob is stored uncompressed: its digest is the diff ID.

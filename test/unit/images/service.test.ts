@@ -40,6 +40,7 @@ beforeEach(async () => {
   svc = await ImageService.open(dataRoot, host);
 });
 afterEach(async () => {
+  await svc.close();
   await fs.rm(dataRoot, { recursive: true, force: true });
 });
 
@@ -57,6 +58,7 @@ describe('ImageService.load', () => {
     assert.deepEqual(rec.repoTags, ['busybox:latest']);
     assert.equal(rec.size, 'shell'.length + 'root:x:0:0::/root:/bin/sh\n'.length);
     assert.deepEqual(rec.config.config?.Cmd, ['sh']);
+    await svc.idle(); // layers are unpacked in the background
     const [lower] = svc.snapshots.lowerDirs(rec.chainIds);
     assert.equal(await fs.readFile(path.join(lower!, 'bin/sh'), 'utf8'), 'shell');
     assert.throws(() => svc.resolve('nothere'), (e) => isKind(e, 'NotFound') && e.message === 'No such image: nothere:latest');
@@ -72,6 +74,7 @@ describe('ImageService.load', () => {
     const b = await layer({ 'b.txt': 'b' });
     const { tar: t } = await dockerArchive([{ layers: [base, a], tags: ['app-a:1'] }, { layers: [base, b], tags: ['app-b:1', 'app-b:latest'] }], true);
     assert.deepEqual(await svc.load(stream(t)), ['Loaded image: app-a:1', 'Loaded image: app-b:1', 'Loaded image: app-b:latest']);
+    await svc.idle();
     const snaps = (await fs.readdir(path.join(dataRoot, 'snapshots'))).filter((n) => /^[a-f0-9]{64}$/.test(n));
     assert.equal(snaps.length, 3);
     const ra = svc.resolve('app-a:1');
@@ -119,6 +122,7 @@ describe('ImageService.load', () => {
     it(`rejects ${what} and leaves nothing behind`, async () => {
       const good = await dockerArchive([{ layers: [await layer({ keep: 'me' })], tags: ['keep:1'] }]);
       await svc.load(stream(good.tar));
+      await svc.idle();
       const before = await leftovers(dataRoot);
       await assert.rejects(svc.load(stream(await make())), (e) => isKind(e, 'InvalidArgument'));
       assert.deepEqual(await leftovers(dataRoot), before);
@@ -155,6 +159,7 @@ describe('ImageService.save', () => {
       assert.deepEqual(await other.load(stream(ociOnly)), ['Loaded image: app:v1']);
       assert.equal(other.resolve('app:v1').id, ids[0]);
     } finally {
+      await other.close();
       await fs.rm(other.dataRoot, { recursive: true, force: true });
     }
   });
