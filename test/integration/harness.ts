@@ -19,6 +19,17 @@ export interface Result {
   stderr: string;
 }
 
+/** Daemons started by this test process; stopped if the runner itself is terminated. */
+const running = new Set<ChildProcess>();
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(sig, () => {
+    for (const p of running) p.kill('SIGTERM');
+    setTimeout(() => process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)), 15_000).unref();
+    if (running.size === 0) process.exit(1);
+    for (const p of running) p.once('exit', () => running.size === 0 && process.exit(1));
+  });
+}
+
 export class TestDaemon {
   readonly dir: string;
   readonly dataRoot: string;
@@ -47,6 +58,8 @@ export class TestDaemon {
     p.stdout!.on('data', (d) => (this.log += d));
     p.stderr!.on('data', (d) => (this.log += d));
     this.proc = p;
+    running.add(p);
+    p.once('exit', () => running.delete(p));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (p.exitCode !== null) throw new Error(`daemon exited early (${p.exitCode}):\n${this.log}`);

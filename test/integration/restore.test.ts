@@ -4,6 +4,7 @@
  * code of one that exited meanwhile, and honours restart policies.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { TestDaemon } from './harness.js';
 
@@ -51,5 +52,18 @@ describe('daemon crash and restart', () => {
     assert.equal(ids.length, 10);
     for (const id of ids) assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'created');
     assert.equal(d.docker(['rm', ...ids]).code, 0);
+  });
+
+  it('shuts down gracefully with a client attached, stopping its containers', async () => {
+    const attached = spawn('docker', ['run', '--name', 'fg', '--stop-timeout', '1', 'busybox', 'sleep', '1000'], { env: { ...process.env, DOCKER_HOST: d.host }, stdio: 'ignore' });
+    const clientDone = new Promise<number | null>((r) => attached.once('exit', (code) => r(code)));
+    for (let i = 0; i < 50 && d.docker(['inspect', '-f', '{{.State.Status}}', 'fg']).stdout.trim() !== 'running'; i++) await sleep(100);
+    const t0 = Date.now();
+    await d.shutdown();
+    assert.ok(Date.now() - t0 < 15_000, `shutdown took ${Date.now() - t0} ms`);
+    assert.notEqual(await clientDone, null);
+    await d.start();
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'fg']).stdout.trim(), 'exited');
+    d.docker(['rm', 'fg']);
   });
 });

@@ -28,6 +28,8 @@ export type UpgradeHandler = (ctx: Ctx, socket: Duplex, head: Buffer) => Promise
 export class ApiServer {
   readonly router = new Router();
   private upgradeRoutes: Array<{ match: Router; handler: UpgradeHandler }> = [];
+  /** Hijacked connections: the HTTP server no longer tracks them, so close() must end them. */
+  private hijacked = new Set<Duplex>();
   readonly http: http.Server;
 
   constructor() {
@@ -114,6 +116,8 @@ export class ApiServer {
   }
 
   private async handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    this.hijacked.add(socket);
+    socket.once('close', () => this.hijacked.delete(socket));
     const url = new URL(req.url ?? '/', 'http://berth');
     const { path, version } = splitVersion(url.pathname);
     const writeError = (code: number, msg: string) => {
@@ -148,10 +152,12 @@ export class ApiServer {
     });
   }
 
+  /** Stops listening and ends every connection, hijacked ones included. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
+      for (const s of this.hijacked) s.destroy();
     });
   }
 }

@@ -115,11 +115,12 @@ export function followLog(file: string, offset: number, onEntry: (e: LogEntry) =
     }));
   let watcher: fs.FSWatcher | undefined;
   const watch = () => {
+    if (stopped) return;
     try {
       watcher = fs.watch(file, () => void readMore());
     } catch {
-      // The log appears when conmon starts; poll until it does.
-      if (!stopped) setTimeout(watch, 10).unref();
+      // The log appears when conmon starts; poll until it does (or the follower is stopped).
+      setTimeout(watch, 10).unref();
       return;
     }
     void readMore();

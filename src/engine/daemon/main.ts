@@ -153,6 +153,11 @@ export async function runDaemon(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
+    // Containers get their stop timeouts; nothing may keep the daemon from exiting beyond that.
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 60_000).unref();
     await daemon.stop().catch((err) => log.error('shutdown failed', { error: messageOf(err) }));
     process.exit(0);
   };
