@@ -16,6 +16,8 @@ import { log } from '../../lib/log.js';
 import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import { ApiServer } from '../api/server.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerEventRoutes } from '../api/routes/events.js';
+import { EventLog, type EngineEvent } from '../events/log.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { stopContainer } from '../containers/lifecycle.js';
@@ -76,12 +78,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const nsDir = netnsDir(svc);
   await fs.mkdir(nsDir, { recursive: true });
   await realHost.privateMountDir(nsDir);
+  const events = new EventLog();
+  svc.on('event', (e: EngineEvent) => events.publish(e));
   const unwatch = watchExits(svc);
   await restore(svc);
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
 
   const api = new ApiServer();
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId });
+  registerEventRoutes(api.router, events);
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;

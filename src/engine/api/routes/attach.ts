@@ -31,6 +31,7 @@ export function attachHandler(svc: ContainerService) {
       (upgrade ? 'HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n' : 'HTTP/1.1 200 OK\r\n') +
         `Content-Type: ${streamContentType(tty, ctx.version)}\r\nApi-Version: ${ctx.res.getHeader('Api-Version') ?? ''}\r\n\r\n`,
     );
+    svc.announce('attach', rec);
     const send = (e: LogEntry) => {
       if ((e.stream === 'stdout' && !wantOut) || (e.stream === 'stderr' && !wantErr) || socket.destroyed) return;
       socket.write(tty ? e.data : frame(e.stream, e.data));
