@@ -11,53 +11,20 @@
  * hardlink to a missing file, a path through a regular file) is only known when unpacking;
  * such a failure marks the layer unusable instead (see images/unpacker.ts).
  */
-import { createHash } from 'node:crypto';
-import tar from 'tar-stream';
-import { BerthError, internal, invalidArgument, messageOf } from '../../lib/errors.js';
-import { decompressed } from './compression.js';
-import { waitDrain } from './feed.js';
+import type tar from 'tar-stream';
+import { invalidArgument } from '../../lib/errors.js';
 import { splitName, type UnpackResult } from './unpack.js';
-
-type Entry = AsyncIterable<Uint8Array> & { header: tar.Header };
+import { walkLayer } from './walk.js';
 
 /** Parses a layer (tar or gzip tar) end to end; returns its diff ID and size, or InvalidArgument. */
 export async function scanLayer(input: AsyncIterable<Uint8Array>): Promise<UnpackResult> {
-  const hash = createHash('sha256');
-  const extract = tar.extract();
-  let feedError: unknown;
-  extract.on('error', (e: unknown) => (feedError ??= e));
-  const feed = (async () => {
-    try {
-      const { stream } = await decompressed(input);
-      for await (const chunk of stream) {
-        hash.update(chunk);
-        if (extract.destroyed) return;
-        if (!extract.write(chunk)) await waitDrain(extract);
-      }
-      extract.end(undefined);
-    } catch (err) {
-      feedError = err;
-      extract.destroy(err as Error);
-    }
-  })();
   let size = 0;
-  try {
-    for await (const e of extract as unknown as AsyncIterable<Entry>) {
-      checkEntry(e.header);
-      if (isFile(e.header)) size += e.header.size ?? 0;
-      for await (const _ of e); // data is only hashed (above), never written
-    }
-    await feed;
-    if (feedError) throw feedError;
-  } catch (err) {
-    const reason = feedError ?? err;
-    extract.destroy(new Error('scan aborted'));
-    await feed;
-    if (reason instanceof BerthError) throw reason;
-    if ((reason as NodeJS.ErrnoException)?.syscall) throw internal(`scan layer: ${messageOf(reason)}`, reason);
-    throw invalidArgument(`invalid layer tar: ${messageOf(reason)}`);
-  }
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
+  const diffId = await walkLayer(input, 'scan', async (e) => {
+    checkEntry(e.header);
+    if (isFile(e.header)) size += e.header.size ?? 0;
+    for await (const _ of e); // data is only hashed, never written
+  });
+  return { diffId, size };
 }
 
 function isFile(h: tar.Header): boolean {

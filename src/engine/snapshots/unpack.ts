@@ -25,11 +25,10 @@ import { createHash } from 'node:crypto';
 import { constants as C } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import tar from 'tar-stream';
-import { waitDrain } from './feed.js';
-import { BerthError, internal, invalidArgument, messageOf } from '../../lib/errors.js';
+import type tar from 'tar-stream';
+import { internal, invalidArgument } from '../../lib/errors.js';
 import type { Host } from '../../host/host.js';
-import { decompressed } from './compression.js';
+import { walkLayer, type LayerEntry } from './walk.js';
 
 export interface UnpackResult {
   /** sha256 of the uncompressed layer tar. */
@@ -39,7 +38,7 @@ export interface UnpackResult {
 }
 
 type Header = tar.Header;
-type Entry = AsyncIterable<Uint8Array> & { header: Header };
+type Entry = LayerEntry;
 
 /**
  * Extracts a layer (tar, or gzip-compressed tar) into `root`, which must be an empty directory
@@ -47,46 +46,9 @@ type Entry = AsyncIterable<Uint8Array> & { header: Header };
  * InvalidArgument (the caller discards `root`).
  */
 export async function unpackLayer(input: AsyncIterable<Uint8Array>, root: string, host: Host): Promise<UnpackResult> {
-  const hash = createHash('sha256');
-  const extract = tar.extract();
   const ex = new Extractor(root, host);
-  let feedError: unknown;
-  // The async iterator reports only "Stream was destroyed"; keep the parser's own reason.
-  extract.on('error', (e: unknown) => (feedError ??= e));
-  const feed = (async () => {
-    try {
-      const { stream } = await decompressed(input);
-      for await (const chunk of stream) {
-        hash.update(chunk);
-        if (extract.destroyed) return;
-        if (!extract.write(chunk)) await waitDrain(extract);
-      }
-      extract.end(undefined);
-    } catch (err) {
-      feedError = err;
-      extract.destroy(err as Error);
-    }
-  })();
-  try {
-    for await (const entry of extract) await ex.entry(entry as unknown as Entry);
-    await feed;
-    if (feedError) throw feedError;
-    await ex.finish();
-  } catch (err) {
-    const reason = feedError ?? err; // before destroy() adds its own error
-    extract.destroy(new Error('unpack aborted'));
-    await feed;
-    throw layerError(reason);
-  }
-  return { diffId: `sha256:${hash.digest('hex')}`, size: ex.size };
-}
-
-/** Maps failures to kinds: our own verdicts pass through, tar/zlib format errors are bad input. */
-function layerError(err: unknown): BerthError {
-  if (err instanceof BerthError) return err;
-  // System-call failures (ENOSPC, EIO…) are ours; everything else is the layer's format.
-  if ((err as NodeJS.ErrnoException)?.syscall) return internal(`unpack layer: ${messageOf(err)}`, err);
-  return invalidArgument(`invalid layer tar: ${messageOf(err)}`);
+  const diffId = await walkLayer(input, 'unpack', (e) => ex.entry(e), () => ex.finish());
+  return { diffId, size: ex.size };
 }
 
 /** Splits an entry name into components, stripping `/` and `.`; a `..` above the root is rejected. */
