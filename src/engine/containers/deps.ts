@@ -27,6 +27,8 @@ export interface ImageResolver {
 
 export interface ContainerSnapshots {
   prepare(key: string, chainIds: string[]): Promise<{ lower: string[]; upper: string; work: string }>;
+  /** The same paths as `prepare`, computed without side effects (for inspect). */
+  paths(key: string, chainIds: string[]): { lower: string[]; upper: string; work: string };
   remove(key: string): Promise<void>;
   diff(key: string, chainIds: string[]): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
   usage(key: string): Promise<number>;

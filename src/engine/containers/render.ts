@@ -53,7 +53,7 @@ const emptyNetworkSettings = () => ({
 export async function inspectView(svc: ContainerService, rec: ContainerRecord, withSize: boolean): Promise<Record<string, unknown>> {
   const st = rec.State;
   const dirs = svc.store.dirs;
-  const layer = await svc.opts.snapshots.prepare(rec.Id, rec.ChainIds).catch(() => undefined);
+  const layer = svc.opts.snapshots.paths(rec.Id, rec.ChainIds);
   const view: Record<string, unknown> = {
     Id: rec.Id,
     Created: rec.Created,
@@ -80,7 +80,7 @@ export async function inspectView(svc: ContainerService, rec: ContainerRecord, w
     HostConfig: hostConfigView(rec),
     GraphDriver: {
       Name: 'overlay2',
-      Data: layer ? { LowerDir: layer.lower.join(':'), UpperDir: layer.upper, WorkDir: layer.work, MergedDir: svc.rootfsDir(rec.Id) } : {},
+      Data: { LowerDir: layer.lower.join(':'), UpperDir: layer.upper, WorkDir: layer.work, MergedDir: svc.rootfsDir(rec.Id) },
     },
     Mounts: [],
     Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, ...rec.Config },

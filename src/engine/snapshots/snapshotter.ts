@@ -24,6 +24,8 @@ export interface Snapshotter {
   lowerDirs(chainIds: string[]): string[];
   /** Creates (or reuses) the writable layer of container `key`. */
   prepare(key: string, chainIds: string[]): Promise<{ lower: string[]; upper: string; work: string }>;
+  /** The paths `prepare` uses, computed without creating or waiting for anything. */
+  paths(key: string, chainIds: string[]): { lower: string[]; upper: string; work: string };
   /** Deletes the writable layer of `key` (the caller unmounted it). */
   remove(key: string): Promise<void>;
   /** `docker diff`: changes in the writable layer against the image. */
@@ -147,7 +149,11 @@ export class OverlaySnapshotter implements Snapshotter {
 
   /** Deletes a committed layer: renamed out of sight first, so a crash never leaves half of it visible. */
   async delete(chainId: string): Promise<void> {
-    const dir = path.join(this.root, hexOf(chainId));
+    await this.removeDir(path.join(this.root, hexOf(chainId)));
+  }
+
+  /** Renames `dir` out of sight, then deletes it, so a crash never leaves half of it visible. */
+  private async removeDir(dir: string): Promise<void> {
     const trash = path.join(this.tmpDir, `del-${randomBytes(8).toString('hex')}`);
     try {
       await fs.rename(dir, trash);
@@ -168,6 +174,12 @@ export class OverlaySnapshotter implements Snapshotter {
     return path.join(this.activeDir, key);
   }
 
+  /** Where `prepare` puts the layers of `key`, without creating or waiting for anything. */
+  paths(key: string, ids: string[]): { lower: string[]; upper: string; work: string } {
+    const dir = this.activePath(key);
+    return { lower: this.lowerDirs(ids), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') };
+  }
+
   async prepare(key: string, ids: string[]): Promise<{ lower: string[]; upper: string; work: string }> {
     await this.waitFor?.(ids);
     for (const id of ids) if (!(await this.has(id))) throw failedPrecondition(`layer ${id} is not unpacked`);
@@ -180,15 +192,7 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async remove(key: string): Promise<void> {
-    const dir = this.activePath(key);
-    const trash = path.join(this.tmpDir, `del-${randomBytes(8).toString('hex')}`);
-    try {
-      await fs.rename(dir, trash);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    await fs.rm(trash, { recursive: true, force: true });
+    await this.removeDir(this.activePath(key));
   }
 
   async diff(key: string, ids: string[]): Promise<Change[]> {

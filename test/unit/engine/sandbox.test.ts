@@ -16,6 +16,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 function service(host: RecordingHost): ContainerService {
   const snapshots = {
     prepare: async (key: string) => ({ lower: ['/l1', '/l0'], upper: `/u/${key}`, work: `/w/${key}` }),
+    paths: (key: string) => ({ lower: ['/l1', '/l0'], upper: `/u/${key}`, work: `/w/${key}` }),
     remove: async () => undefined,
     diff: async () => [],
     usage: async () => 0,
