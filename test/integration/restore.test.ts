@@ -4,9 +4,10 @@
  * code of one that exited meanwhile, and honours restart policies.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestDaemon } from './harness.js';
+import { REPO, TestDaemon } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,5 +66,13 @@ describe('daemon crash and restart', () => {
     await d.start();
     assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'fg']).stdout.trim(), 'exited');
     d.docker(['rm', 'fg']);
+  });
+
+  it('refuses a second daemon on the same roots', () => {
+    const second = spawnSync(process.execPath, [path.join(REPO, 'dist/src/cli/main.js'), 'daemon', '--data-root', d.dataRoot, '--exec-root', d.execRoot, '-H', `unix://${d.dir}/second.sock`], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /pid file found, ensure berth is not running or delete .*berth.pid/);
+    // The first daemon is unaffected.
+    assert.equal(d.docker(['version', '--format', '{{.Server.APIVersion}}']).stdout.trim(), '1.44');
   });
 });

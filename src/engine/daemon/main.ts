@@ -17,6 +17,7 @@ import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import { ApiServer } from '../api/server.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerEventRoutes } from '../api/routes/events.js';
+import { registerStatsRoutes } from '../api/routes/stats.js';
 import { EventLog, type EngineEvent } from '../events/log.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
@@ -27,6 +28,7 @@ import { ContainerService } from '../containers/service.js';
 import { ImageService } from '../images/service.js';
 import { ConmonRuntime } from '../runtime/conmon-runc.js';
 import { importDroppedImages } from './import-dir.js';
+import { claimPidFiles, releasePidFiles } from './pidfile.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -55,6 +57,8 @@ export interface Daemon {
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const sock = socketPath(o.host);
   for (const d of [o.dataRoot, o.execRoot, path.dirname(sock)]) await fs.mkdir(d, { recursive: true, mode: 0o711 });
+  const pidFiles = [path.join(o.dataRoot, 'berth.pid'), path.join(o.execRoot, 'berth.pid')];
+  await claimPidFiles(pidFiles);
   const idFile = path.join(o.dataRoot, 'engine-id.json');
   const daemonId = (await readJson<{ id: string }>(idFile))?.id ?? randomUUID();
   await writeJsonAtomic(idFile, { id: daemonId });
@@ -87,6 +91,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const api = new ApiServer();
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId });
   registerEventRoutes(api.router, events);
+  registerStatsRoutes(api.router, svc);
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;
@@ -124,6 +129,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         await realHost.unmount(nsDir);
       }
       await fs.rm(sock, { force: true });
+      await releasePidFiles(pidFiles);
     },
   };
 }
