@@ -80,10 +80,10 @@ export class ContainerService extends EventEmitter {
     return undefined;
   }
 
-  /** The id of a container that uses image `imageId`, if any (for `rmi` without force). */
+  /** A container that uses image `imageId`, a running one first (for `rmi`'s refusal), if any. */
   usingImage(imageId: string): string | undefined {
-    for (const r of this.byId.values()) if (r.ImageId === imageId) return r.Id;
-    return undefined;
+    const users = [...this.byId.values()].filter((r) => r.ImageId === imageId);
+    return (users.find((r) => r.State.Status === 'running') ?? users[0])?.Id;
   }
 
   async save(rec: ContainerRecord): Promise<void> {
