@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { listProcs, pssKb, rssKb, run, sleep, alive, type RunOptions, type RunResult } from './proc.js';
 import { cleanTree, removeCgroup, stopProcess } from './teardown.js';
@@ -99,7 +100,8 @@ function tail(file: string, lines = 15): string {
 /** Spawns a daemon in its own process group (so Ctrl-C reaches us, not it) and waits for /_ping. */
 async function startDaemon(cmd: string, args: string[], sock: string, log: string, timeoutMs: number): Promise<number> {
   const fd = openSync(log, 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd] });
+  // $TMPDIR beside the log: containerd may dump goroutine stacks there on a slow shutdown.
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, TMPDIR: dirname(log) } });
   closeSync(fd);
   child.unref();
   const pid = child.pid;

@@ -34,7 +34,11 @@ describe('docker save/load interchange with a reference dockerd', { skip }, () =
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-interop-'));
     sock = path.join(dir, 'd.sock');
-    const d = spawn(DOCKERD, ['--data-root', path.join(dir, 'docker'), '--exec-root', path.join(dir, 'exec'), '-H', `unix://${sock}`, '--pidfile', path.join(dir, 'd.pid'), '--iptables=false', '--bridge=none'], { stdio: 'ignore' });
+    const d = spawn(DOCKERD, ['--data-root', path.join(dir, 'docker'), '--exec-root', path.join(dir, 'exec'), '-H', `unix://${sock}`, '--pidfile', path.join(dir, 'd.pid'), '--iptables=false', '--bridge=none'], {
+      stdio: 'ignore',
+      // containerd dumps goroutine stacks into $TMPDIR when dockerd's shutdown is slow: keep them in our dir.
+      env: { ...process.env, TMPDIR: dir },
+    });
     pid = d.pid;
     const deadline = Date.now() + 60_000;
     while (spawnSync('docker', ['version'], { env: { ...process.env, DOCKER_HOST: `unix://${sock}` } }).status !== 0) {
