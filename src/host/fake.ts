@@ -3,6 +3,7 @@
  * harmless part (creating plain marker files for whiteouts), so tests run without root.
  */
 import fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { Host } from './host.js';
 import type { RunResult } from './process.js';
 
@@ -20,6 +21,10 @@ export class RecordingHost implements Host {
   async run(file: string, args: string[]): Promise<RunResult> {
     this.calls.push({ op: 'run', args: [file, ...args] });
     return this.runResults.get(file) ?? { code: 0, stdout: '', stderr: '' };
+  }
+  stream(file: string, args: string[]) {
+    this.calls.push({ op: 'stream', args: [file, ...args] });
+    return { stdout: Readable.from([]), done: Promise.resolve({ code: 0, stderr: '' }), kill: () => undefined };
   }
   async mountOverlay(lower: string[], upper: string, work: string, target: string) {
     this.calls.push({ op: 'mountOverlay', args: [lower, upper, work, target] });

@@ -10,6 +10,8 @@ import type { RunOptions, RunResult } from './process.js';
 export interface Host {
   /** Runs a host program to completion. */
   run(file: string, args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Runs a host program whose output is streamed (large outputs such as an export tar). */
+  stream(file: string, args: string[]): { stdout: NodeJS.ReadableStream; done: Promise<{ code: number; stderr: string }>; kill: () => void };
   /** Mounts an overlay at `target`; `lower` is ordered top-most layer first. */
   mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void>;
   /** Unmounts `target` (lazily if busy); succeeds when nothing is mounted there. */

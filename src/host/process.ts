@@ -41,3 +41,15 @@ export function runProgram(file: string, args: string[], opts: RunOptions = {}):
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
+
+/** Runs `file` and hands back its stdout as a stream; `done` settles with the exit code and stderr. */
+export function streamProgram(file: string, args: string[]): { stdout: NodeJS.ReadableStream; done: Promise<{ code: number; stderr: string }>; kill: () => void } {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const done = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stderr }));
+  });
+  return { stdout: child.stdout!, done, kill: () => child.kill('SIGKILL') };
+}

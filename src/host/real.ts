@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { internal } from '../lib/errors.js';
 import type { Host } from './host.js';
-import { runProgram } from './process.js';
+import { runProgram, streamProgram } from './process.js';
 
 async function must(file: string, args: string[], what: string): Promise<void> {
   const r = await runProgram(file, args);
@@ -18,6 +18,7 @@ async function mountedTargets(): Promise<Set<string>> {
 
 export const realHost: Host = {
   run: runProgram,
+  stream: streamProgram,
   async mountOverlay(lower, upper, work, target) {
     // Overlay needs at least one lower dir; an image with no layers gets an empty one from the caller.
     const opts = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work},index=off`;

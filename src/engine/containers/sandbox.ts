@@ -21,17 +21,20 @@ export function netnsFile(svc: ContainerService, rec: ContainerRecord): string |
   return rec.HostConfig.NetworkMode === 'host' ? undefined : path.join(netnsDir(svc), rec.Id);
 }
 
-async function make(svc: ContainerService, rec: ContainerRecord): Promise<void> {
+/** Mounts the container's root file system (image layers + container layer) if it is not. */
+export async function mountRootfs(svc: ContainerService, rec: ContainerRecord): Promise<void> {
   const { host, snapshots } = svc.opts;
   const rootfs = svc.rootfsDir(rec.Id);
+  const layer = await snapshots.prepare(rec.Id, rec.ChainIds);
+  await fs.mkdir(rootfs, { recursive: true });
+  if (!(await host.isMounted(rootfs))) await host.mountOverlay(layer.lower, layer.upper, layer.work, rootfs);
+}
+
+async function make(svc: ContainerService, rec: ContainerRecord): Promise<void> {
   const ns = netnsFile(svc, rec);
   await Promise.all([
-    span(rec.Id, 'mount rootfs', async () => {
-      const layer = await snapshots.prepare(rec.Id, rec.ChainIds);
-      await fs.mkdir(rootfs, { recursive: true });
-      if (!(await host.isMounted(rootfs))) await host.mountOverlay(layer.lower, layer.upper, layer.work, rootfs);
-    }),
-    ns && span(rec.Id, 'network', () => fs.access(ns).catch(() => host.createNetns(ns))),
+    span(rec.Id, 'mount rootfs', () => mountRootfs(svc, rec)),
+    ns && span(rec.Id, 'network', () => fs.access(ns).catch(() => svc.opts.host.createNetns(ns))),
   ]);
 }
 

@@ -3,6 +3,7 @@ import { conflict, invalidArgument } from '../../../lib/errors.js';
 import { validateName } from '../../containers/names.js';
 import { userChanges } from '../../containers/changes.js';
 import { createContainer, type CreateRequest } from '../../containers/create.js';
+import { exportContainer } from '../../containers/export.js';
 import { listContainers } from '../../containers/filter.js';
 import { killContainer, pauseContainer, stopContainer, unpauseContainer, waitContainer, type WaitCondition } from '../../containers/lifecycle.js';
 import { dockerTime, frame, readLog, followLog } from '../../containers/logs.js';
@@ -147,5 +148,9 @@ export function registerContainerRoutes(api: ApiServer, svc: ContainerService, i
     sendJson(ctx.res, 200, changes.length ? changes : null);
   });
   r.add('GET', '/containers/{id}/logs', (ctx) => logs(svc, ctx));
+  r.add('GET', '/containers/{id}/export', async (ctx) => {
+    await exportContainer(svc, get(ctx), ctx.res, () => ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' }));
+    ctx.res.end();
+  });
   api.addUpgrade('POST', '/containers/{id}/attach', attachHandler(svc));
 }
