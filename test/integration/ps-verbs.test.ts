@@ -39,6 +39,17 @@ describe('ps filters and lifecycle verbs', () => {
     assert.equal(after[3], '0');
   });
 
+  it('lists processes with ps options through top', () => {
+    const r = d.docker(['top', 'up1', '-o', 'pid,comm']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^PID\s+COMMAND$/);
+    assert.deepEqual(lines.slice(1).map((l) => l.trim().split(/\s+/)[1]), ['sleep']);
+    const bad = d.docker(['top', 'up1', '-o', 'comm']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Couldn't find PID field in ps output/);
+  });
+
   it('sends the signal given to kill -s', () => {
     d.docker(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', "trap 'exit 42' USR1; while true; do sleep 0.1; done"]);
     assert.equal(d.docker(['kill', '-s', 'USR1', 'trap']).code, 0);
