@@ -98,27 +98,42 @@ export async function runContainer(cli: Cli, cmd: Command, flags: RunFlags, body
   const { status } = await waitExitOrRemoved(cli, id, body.HostConfig.AutoRemove);
   const stopProxy = flags.sigProxy === false ? () => {} : proxySignals(cli, id);
   try {
-    try {
-      await cli.client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
-    } catch (e) {
-      session.close();
-      await session.done.catch(() => {});
-      if (body.HostConfig.AutoRemove) await status;
-      throw toStatusError(cmd, e);
-    }
-    const stopResize = body.Tty && cli.out.isTTY ? monitorTtySize(cli, id) : () => {};
-    try {
-      await session.done;
-    } finally {
-      stopResize();
-    }
-    if (session.detached) return 0;
-    const code = await status;
-    if (cli.trace) await printTrace(cli, id);
-    return code;
+    return await startAndFollow(cli, id, session, status, { tty: !!body.Tty, autoRemove: !!body.HostConfig.AutoRemove, startError: (e) => toStatusError(cmd, e) });
   } finally {
     stopProxy();
   }
+}
+
+/**
+ * Starts an attached container and follows it as docker does: start (on failure close the
+ * attach and, for --rm, wait for the removal), keep the terminal size in sync, wait for the
+ * output to end, then return the exit code (0 when the user detached).
+ */
+export async function startAndFollow(
+  cli: Cli,
+  id: string,
+  session: AttachSession,
+  status: Promise<number>,
+  opts: { tty: boolean; autoRemove: boolean; startError: (e: unknown) => unknown },
+): Promise<number> {
+  try {
+    await cli.client.request('POST', `/containers/${encodeURIComponent(id)}/start`);
+  } catch (e) {
+    session.close();
+    await session.done.catch(() => {});
+    if (opts.autoRemove) await status;
+    throw opts.startError(e);
+  }
+  const stopResize = opts.tty && cli.out.isTTY ? monitorTtySize(cli, id) : () => {};
+  try {
+    await session.done;
+  } finally {
+    stopResize();
+  }
+  if (session.detached) return 0;
+  const code = await status;
+  if (cli.trace) await printTrace(cli, id);
+  return code;
 }
 
 /** Registers `run` on `parent` (top-level or under `container`). */

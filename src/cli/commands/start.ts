@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { cliFor, requireArgs, type Cli } from '../command.js';
 import { StatusError } from '../errors.js';
-import { attachContainer, monitorTtySize, proxySignals } from '../stream/attach.js';
-import { waitExitOrRemoved } from './run.js';
+import { attachContainer, proxySignals } from '../stream/attach.js';
+import { startAndFollow, waitExitOrRemoved } from './run.js';
 import { printTrace } from './trace.js';
 
 interface StartFlags {
@@ -30,24 +30,7 @@ async function startAttached(cli: Cli, ref: string, flags: StartFlags): Promise<
   // docker proxies signals only without a TTY; with one, Ctrl-C travels as a byte.
   const stopProxy = tty ? () => {} : proxySignals(cli, c.Id);
   try {
-    try {
-      await cli.client.request('POST', `/containers/${encodeURIComponent(c.Id)}/start`);
-    } catch (e) {
-      session.close();
-      await session.done.catch(() => {});
-      if (c.HostConfig.AutoRemove) await status;
-      throw e;
-    }
-    const stopResize = tty && cli.out.isTTY ? monitorTtySize(cli, c.Id) : () => {};
-    try {
-      await session.done;
-    } finally {
-      stopResize();
-    }
-    if (session.detached) return 0;
-    const code = await status;
-    if (cli.trace) await printTrace(cli, c.Id);
-    return code;
+    return await startAndFollow(cli, c.Id, session, status, { tty, autoRemove: c.HostConfig.AutoRemove ?? false, startError: (e) => e });
   } finally {
     stopProxy();
   }
