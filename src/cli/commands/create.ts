@@ -10,7 +10,7 @@ import { DaemonError } from '../client.js';
 import { StatusError } from '../errors.js';
 import { displayJsonMessages } from '../format/jsonmessage.js';
 import { familiarString, fullName, parseNormalizedNamed, tagNameOnly } from '../reference.js';
-import { addContainerFlags, buildCreateBody, validatePull, type ContainerFlags, type CreateBody } from './container-opts.js';
+import { addContainerFlags, buildCreateBody, validatePull, type BuildEnv, type ContainerFlags, type CreateBody } from './container-opts.js';
 import { printTrace } from './trace.js';
 
 /** Options of the create step. */
@@ -69,6 +69,20 @@ export function withHelp(cmd: Command, message: string): string {
 }
 
 /** Registers `create` on `parent` (top-level or under `container`). */
+/**
+ * The create request for `create`/`run` from their flags and operands; a bad flag value or
+ * image name is a usage error (exit 125, with docker's help hint).
+ */
+export function createBodyFrom(self: Command, flags: ContainerFlags, operands: readonly string[], be?: BuildEnv): CreateBody {
+  try {
+    validatePull(flags.pull ?? 'missing');
+    const { image, args } = splitImageArgs(operands);
+    return buildCreateBody(flags, image, args, be);
+  } catch (e) {
+    throw new StatusError(withHelp(self, (e as Error).message), 125);
+  }
+}
+
 export function registerCreate(parent: Command): void {
   const cmd = parent
     .command('create')
@@ -82,14 +96,7 @@ export function registerCreate(parent: Command): void {
   cmd.action(async (operands: string[], flags: ContainerFlags, self: Command) => {
     requireArgs(self, operands, { min: 1 });
     const cli = cliFor(self);
-    let body: CreateBody;
-    try {
-      validatePull(flags.pull ?? 'missing');
-      const { image, args } = splitImageArgs(operands);
-      body = buildCreateBody(flags, image, args);
-    } catch (e) {
-      throw new StatusError(withHelp(self, (e as Error).message), 125);
-    }
+    const body = createBodyFrom(self, flags, operands);
     const id = await createContainer(cli, body, { name: flags.name, pull: flags.pull, quiet: flags.quiet });
     cli.out.write(`${id}\n`);
     if (cli.trace) await printTrace(cli, id);

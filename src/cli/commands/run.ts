@@ -9,8 +9,8 @@ import { BerthCommand, cliFor, requireArgs, type Cli } from '../command.js';
 import { StatusError } from '../errors.js';
 import { readAll } from '../client.js';
 import { attachContainer, monitorTtySize, proxySignals, type AttachSession } from '../stream/attach.js';
-import { addContainerFlags, buildCreateBody, validatePull, type ContainerFlags, type CreateBody } from './container-opts.js';
-import { createContainer, splitImageArgs, withHelp } from './create.js';
+import { addContainerFlags, type ContainerFlags, type CreateBody } from './container-opts.js';
+import { createBodyFrom, createContainer, withHelp } from './create.js';
 import { printTrace } from './trace.js';
 
 /** docker's toStatusError: the exit code for a failed create/start of `run`. */
@@ -153,15 +153,8 @@ export function registerRun(parent: Command): void {
   cmd.action(async (operands: string[], flags: RunFlags, self: Command) => {
     requireArgs(self, operands, { min: 1 });
     const cli = cliFor(self);
-    let body: CreateBody;
-    try {
-      validatePull(flags.pull ?? 'missing');
-      const { image, args } = splitImageArgs(operands);
-      const size: [number, number] = cli.out.isTTY ? [cli.out.rows ?? 0, cli.out.columns ?? 0] : [0, 0];
-      body = buildCreateBody(flags, image, args, { consoleSize: size });
-    } catch (e) {
-      throw new StatusError(withHelp(self, (e as Error).message), 125);
-    }
+    const size: [number, number] = cli.out.isTTY ? [cli.out.rows ?? 0, cli.out.columns ?? 0] : [0, 0];
+    const body = createBodyFrom(self, flags, operands, { consoleSize: size });
     const code = await runContainer(cli, self, flags, body);
     if (code !== 0) throw new StatusError('', code);
   });
