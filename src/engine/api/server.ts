@@ -22,8 +22,33 @@ const STATUS: Record<ErrorKind, number> = {
   Internal: 500,
 };
 
-/** Handler of an upgraded connection: it owns `socket` from now on. */
-export type UpgradeHandler = (ctx: Ctx, socket: Duplex, head: Buffer) => Promise<void>;
+/**
+ * Handler of an upgraded connection: it owns `socket` from now on; `early` is stream input
+ * that arrived with the request.
+ */
+export type UpgradeHandler = (ctx: Ctx, socket: Duplex, early: Buffer) => Promise<void>;
+
+/** Reads exactly `n` bytes from a raw connection, putting back whatever came after them. */
+function readBytes(socket: Duplex, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const onData = (d: Buffer) => {
+      chunks.push(d);
+      got += d.length;
+      if (got < n) return;
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      const all = Buffer.concat(chunks);
+      if (all.length > n) socket.unshift(all.subarray(n));
+      resolve(all.subarray(0, n));
+    };
+    const onEnd = () => reject(new Error('connection closed before the request body was complete'));
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+  });
+}
 
 export class ApiServer {
   readonly router = new Router();
@@ -132,7 +157,11 @@ export class ApiServer {
       // A fake response object only for the Ctx shape; upgrade handlers write to the socket.
       const res = new http.ServerResponse(req);
       try {
-        await p.handler(this.makeCtx(req, res, probe.params, url.searchParams, version, head), socket, head);
+        // The request body (exec start's options) is on the raw connection now; what follows it is stream input.
+        const want = Number(req.headers['content-length'] ?? 0) || 0;
+        if (want > 1 << 20) return writeError(400, 'request body too large');
+        const whole = want > head.length ? Buffer.concat([head, await readBytes(socket, want - head.length)]) : head;
+        await p.handler(this.makeCtx(req, res, probe.params, url.searchParams, version, whole.subarray(0, want)), socket, whole.subarray(want));
       } catch (err) {
         if (!socket.writableEnded && !socket.destroyed) writeError(STATUS[kindOf(err)], messageOf(err));
         if (kindOf(err) === 'Internal') log.error('upgrade failed', { url: req.url, error: messageOf(err) });

@@ -38,6 +38,7 @@ async function monitorGone(svc: ContainerService, pid: number | undefined): Prom
 
 /** Releases what a stopped container held: runtime state and cgroup, rootfs mount, netns (independent, so in parallel). */
 export async function releaseRuntime(svc: ContainerService, rec: ContainerRecord): Promise<void> {
+  svc.stdin.release(rec.Id);
   await Promise.all([
     svc.opts.runtime.delete(rec.Id, true).catch((err) => log.warn('runtime delete failed', { id: rec.Id, error: messageOf(err) })),
     releaseSandbox(svc, rec).catch((err) => log.warn('sandbox release failed', { id: rec.Id, error: messageOf(err) })),
@@ -152,6 +153,8 @@ export async function restore(svc: ContainerService): Promise<void> {
       rec.State.Status = st.status;
       rec.State.Pid = st.pid;
       await svc.save(rec);
+      // Re-open the stdin connection (the old one closed with the previous daemon).
+      if (rec.Config.OpenStdin) await svc.stdin.connect(rec.Id, svc.bundleDir(rec.Id)).catch((err) => log.warn('stdin reconnect failed', { id: rec.Id, error: messageOf(err) }));
       continue;
     }
     // Neither an exit file nor a live process: the monitor itself died with the container.

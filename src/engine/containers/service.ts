@@ -10,6 +10,7 @@ import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { OciRuntime } from '../runtime/runtime.js';
 import type { ContainerSnapshots, ImageResolver } from './deps.js';
 import { RecordStore, type ContainerRecord } from './record.js';
+import { StdinHub } from './stdin.js';
 
 export interface ServiceOptions {
   dataRoot: string;
@@ -29,6 +30,8 @@ export interface ServiceOptions {
 /** Lifecycle events: `start`, `exit` (id, exitCode), `destroy`, and Docker-shaped `event`s. */
 export class ContainerService extends EventEmitter {
   readonly store: RecordStore;
+  /** Input of `-i` containers, shared by every attached client. */
+  readonly stdin = new StdinHub();
   private byId = new Map<string, ContainerRecord>();
   private locks = new Map<string, Promise<unknown>>();
 

@@ -60,12 +60,16 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
     });
     const { pid, monitorPid } = await span(id, 'runtime create', async () => {
       try {
-        return await runtime.create({ id, bundle, logPath: svc.store.dirs.logFile(id), tty: !!rec.Config.Tty, stdin: !!rec.Config.OpenStdin });
+        // Docker closes stdin when the first client's input ends only for StdinOnce without a TTY.
+        const leaveStdinOpen = !(rec.Config.StdinOnce && !rec.Config.Tty);
+        return await runtime.create({ id, bundle, logPath: svc.store.dirs.logFile(id), tty: !!rec.Config.Tty, stdin: !!rec.Config.OpenStdin, leaveStdinOpen });
       } catch (err) {
         if (isKind(err, 'FailedPrecondition')) throw Object.assign(new Error(err.message), { runtimeMessage: err.message });
         throw err;
       }
     });
+    // Connected before the process runs, so input typed ahead of start is not lost.
+    if (rec.Config.OpenStdin) await span(id, 'connect stdin', () => svc.stdin.connect(id, bundle));
     await span(id, 'runtime start', () => runtime.start(id));
     rec.State = { ...rec.State, Status: 'running', Pid: pid, MonitorPid: monitorPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: rec.State.FinishedAt, ManuallyStopped: false };
     await svc.save(rec);

@@ -17,6 +17,8 @@ import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import { ApiServer } from '../api/server.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerEventRoutes } from '../api/routes/events.js';
+import { registerExecRoutes } from '../api/routes/exec.js';
+import { ExecService } from '../exec/service.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { EventLog, type EngineEvent } from '../events/log.js';
 import { registerImageRoutes } from '../api/routes/images.js';
@@ -92,6 +94,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId });
   registerEventRoutes(api.router, events);
   registerStatsRoutes(api.router, svc);
+  registerExecRoutes(api, svc, new ExecService(svc));
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;

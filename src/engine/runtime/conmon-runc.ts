@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { spawnConmon } from '../../host/conmon.js';
+import { spawnConmon, spawnConmonExec } from '../../host/conmon.js';
 import type { Host } from '../../host/host.js';
 import { failedPrecondition, internal, notFound } from '../../lib/errors.js';
-import type { CreateOptions, OciRuntime } from './runtime.js';
+import type { CreateOptions, ExecHandle, ExecOptions, OciRuntime } from './runtime.js';
 
 export class ConmonRuntime implements OciRuntime {
   readonly exitDir: string;
@@ -47,12 +47,54 @@ export class ConmonRuntime implements OciRuntime {
       '--exit-dir', this.exitDir, '--socket-dir-path', this.socketDir,
       '-l', `k8s-file:${o.logPath}`, '--log-level', 'error',
       '--runtime-arg', '--root', '--runtime-arg', this.stateRoot,
-      ...(o.tty ? ['-t'] : []), ...(o.stdin ? ['-i'] : []),
+      // The attach socket goes in the bundle (`<bundle>/attach`), not a symlinked socket dir.
+      '--full-attach',
+      ...(o.tty ? ['-t'] : []), ...(o.stdin ? ['-i'] : []), ...(o.stdin && o.leaveStdinOpen ? ['--leave-stdin-open'] : []),
     ];
     const r = await spawnConmon(this.conmonBinary, args);
     if ('error' in r) throw failedPrecondition(r.error);
     const monitorPid = Number(await fs.readFile(path.join(o.bundle, 'conmon.pid'), 'utf8').catch(() => '0'));
     return { pid: r.pid, monitorPid };
+  }
+
+  exec(o: ExecOptions): ExecHandle {
+    const specFile = path.join(o.dir, 'process.json');
+    const ready = (async () => {
+      await fs.mkdir(o.dir, { recursive: true });
+      await fs.writeFile(specFile, JSON.stringify(o.process));
+      return this.resolveBinary(this.runtimeBinary);
+    })();
+    const handle = ready.then((runtimePath) =>
+      spawnConmonExec(
+        this.conmonBinary,
+        [
+          '--api-version', '1', '-c', o.containerId, '-u', o.execId, '-n', o.execId, '-r', runtimePath,
+          '-b', o.dir, '-p', path.join(o.dir, 'pid'), '--exit-dir', o.dir, '--socket-dir-path', o.dir, '--full-attach',
+          '-l', 'none', '--log-level', 'error', '--runtime-arg', '--root', '--runtime-arg', this.stateRoot,
+          '-e', '--exec-process-spec', specFile, ...(o.tty ? ['-t'] : []), ...(o.stdin ? ['-i'] : []),
+        ],
+        o.attach,
+      ),
+    );
+    const started = handle.then((h) => h.started).then((r) => {
+      if ('error' in r) throw failedPrecondition(r.error);
+      return r.pid;
+    });
+    started.catch(() => undefined);
+    const attachReady = handle.then((h) => h.attachReady);
+    attachReady.catch(() => undefined);
+    return { started, exited: handle.then((h) => h.exited), attachReady, go: () => void handle.then((h) => h.go()) };
+  }
+
+  /** conmon's control fifo takes `<type> <height> <width>` lines; type 1 is a window resize. */
+  async resize(bundle: string, height: number, width: number): Promise<void> {
+    const fh = await fs.open(path.join(bundle, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK).catch(() => undefined);
+    if (!fh) return; // no terminal monitor listening (not running, or no TTY)
+    try {
+      await fh.write(`1 ${height} ${width}\n`);
+    } finally {
+      await fh.close();
+    }
   }
 
   private binaryCache = new Map<string, string>();

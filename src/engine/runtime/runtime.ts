@@ -8,6 +8,29 @@ export interface CreateOptions {
   logPath: string;
   tty: boolean;
   stdin: boolean;
+  /** Keep the process's stdin open when the last attached client leaves. */
+  leaveStdinOpen?: boolean;
+}
+
+export interface ExecOptions {
+  containerId: string;
+  execId: string;
+  /** A private directory for this exec: its process spec, attach socket and exit file. */
+  dir: string;
+  /** The OCI process (args, env, user, cwd, terminal, capabilities) as JSON. */
+  process: object;
+  tty: boolean;
+  stdin: boolean;
+  /** Hold the process until `go()` so an attached client sees all of its output. */
+  attach: boolean;
+}
+
+export interface ExecHandle {
+  /** Resolves with the pid, or rejects with the runtime's reason the process could not start. */
+  readonly started: Promise<number>;
+  readonly exited: Promise<number>;
+  readonly attachReady: Promise<void>;
+  go(): void;
 }
 
 export interface OciRuntime {
@@ -25,6 +48,10 @@ export interface OciRuntime {
   state(id: string): Promise<{ status: string; pid: number } | undefined>;
   /** Host pids of every process in the container. */
   pids(id: string): Promise<number[]>;
+  /** Runs another process in the running container, under its own monitor. */
+  exec(opts: ExecOptions): ExecHandle;
+  /** Sets the terminal size of the process monitored in `bundle` (a container or an exec dir). */
+  resize(bundle: string, height: number, width: number): Promise<void>;
   /** File that holds the exit code once the container's process has exited. */
   exitFile(id: string): string;
   /** Directory where exit files appear. */

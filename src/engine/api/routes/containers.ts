@@ -15,7 +15,8 @@ import { check } from '../../containers/state.js';
 import { topContainer } from '../../containers/top.js';
 import type { ApiServer } from '../server.js';
 import { boolParam, filtersParam, sendEmpty, sendJson, type Ctx } from '../router.js';
-import { attachHandler, streamContentType } from './attach.js';
+import { streamContentType } from '../../attach/hijack.js';
+import { attachHandler } from './attach.js';
 
 function timeParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
