@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { BerthCommand } from './command.js';
 import { StatusError } from './errors.js';
 import { formatHelp, groupAction } from './help.js';
+import { registerAttachExec } from './commands/attach-exec.js';
 import { registerCreate } from './commands/create.js';
 import { registerImageOps } from './commands/image-ops.js';
 import { registerHistory, registerImages } from './commands/images.js';
@@ -59,6 +60,7 @@ function containerVerbs(parent: Command, grouped: boolean): void {
   registerRun(parent);
   registerCreate(parent);
   registerStart(parent);
+  registerAttachExec(parent);
   registerLifecycle(parent);
   registerLogs(parent);
   registerTopDiff(parent);

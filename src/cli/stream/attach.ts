@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type { Cli } from '../command.js';
+import { DetachScanner, parseDetachKeys } from '../../lib/detach-keys.js';
 import { copyRaw, demultiplex } from './demux.js';
 
 /** What to attach and how the output is framed. */
@@ -44,21 +45,20 @@ export class CrlfToLf extends Transform {
   }
 }
 
-/** Parses docker detach keys (`ctrl-p,ctrl-q`, `a`) into bytes. */
-export function parseDetachKeys(spec: string): number[] {
-  return spec.split(',').map((k) => {
-    const m = /^ctrl-([a-z@[\\\]^_])$/.exec(k);
-    if (m) return m[1]!.charCodeAt(0) & 0x1f;
-    if (k.length === 1) return k.charCodeAt(0);
-    throw new Error(`Unknown character: '${k}'`);
-  });
-}
-
 /** Opens the attach connection; it must be called before the container starts. */
 export async function attachContainer(cli: Cli, id: string, o: AttachOptions): Promise<AttachSession> {
   const socket: Socket = await cli.client.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, {
-    query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr },
+    query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys },
   });
+  return streamSession(cli, socket, o);
+}
+
+/**
+ * Carries our terminal over a hijacked connection: output to stdout/stderr, stdin (raw with
+ * a TTY) to the connection, half-closed at end of input. With a TTY the detach keys are
+ * watched here too, as docker does, so detaching works whatever the daemon does.
+ */
+export function streamSession(cli: Cli, socket: Socket, o: AttachOptions): AttachSession {
   let detached = false;
   const input = cli.in;
   let restoreTty = () => {};
@@ -69,20 +69,14 @@ export async function attachContainer(cli: Cli, id: string, o: AttachOptions): P
     restoreTty();
     input.pause();
   };
-  const detachSeq = o.tty ? parseDetachKeys(o.detachKeys || 'ctrl-p,ctrl-q') : [];
-  let matched = 0;
+  const scanner = o.tty ? new DetachScanner(parseDetachKeys(o.detachKeys)) : undefined;
   const onData = (chunk: Buffer) => {
-    if (detachSeq.length) {
-      for (const byte of chunk) {
-        matched = byte === detachSeq[matched] ? matched + 1 : byte === detachSeq[0] ? 1 : 0;
-        if (matched === detachSeq.length) {
-          detached = true;
-          socket.destroy();
-          return;
-        }
-      }
+    const { pass, detach } = scanner ? scanner.feed(chunk) : { pass: chunk, detach: false };
+    if (pass.length) socket.write(pass);
+    if (detach) {
+      detached = true;
+      socket.destroy();
     }
-    socket.write(chunk);
   };
   // stdin EOF: half-close so the container sees EOF while its output keeps flowing to us.
   const onEnd = () => socket.end();
@@ -119,16 +113,19 @@ export async function attachContainer(cli: Cli, id: string, o: AttachOptions): P
   };
 }
 
-/** Keeps the container's TTY size in step with ours (`POST /containers/{id}/resize`). */
-export function monitorTtySize(cli: Cli, id: string): () => void {
+/**
+ * Keeps a TTY's size in step with ours (`POST /containers/{id}/resize`, or `/exec/{id}/resize`
+ * given as `path`). With `nudge` (re-attaching), the size first goes one row and column
+ * larger, so the program gets a SIGWINCH even when the size is unchanged and redraws.
+ */
+export function monitorTtySize(cli: Cli, id: string, path = `/containers/${encodeURIComponent(id)}/resize`, nudge = false): () => void {
   const out = cli.out;
+  const send = (h: number, w: number) => cli.client.request('POST', path, { query: { h, w } }).then(() => undefined, () => undefined);
   const resize = () => {
-    if (!out.rows || !out.columns) return;
-    cli.client
-      .request('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: out.rows, w: out.columns } })
-      .catch(() => {});
+    if (out.rows && out.columns) void send(out.rows, out.columns);
   };
-  resize();
+  if (nudge && out.rows && out.columns) void send(out.rows + 1, out.columns + 1).then(resize);
+  else resize();
   out.on('resize', resize);
   return () => out.removeListener('resize', resize);
 }

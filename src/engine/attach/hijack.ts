@@ -9,7 +9,7 @@
 import type { Duplex } from 'node:stream';
 import { frame } from '../containers/logs.js';
 import type { Ctx } from '../api/router.js';
-import { DetachScanner } from './detach-keys.js';
+import { DetachScanner } from '../../lib/detach-keys.js';
 
 export function streamContentType(tty: boolean, version: number): string {
   return !tty && version >= 1.42 ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { Demuxer, StreamError, demultiplex } from '../../../src/cli/stream/demux.js';
 import { displayJsonMessages, JsonMessageError, renderMessage } from '../../../src/cli/format/jsonmessage.js';
-import { CrlfToLf, parseDetachKeys } from '../../../src/cli/stream/attach.js';
+import { CrlfToLf } from '../../../src/cli/stream/attach.js';
+import { DetachScanner, parseDetachKeys } from '../../../src/lib/detach-keys.js';
 
 function frame(stream: number, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -96,8 +97,26 @@ describe('raw terminal output', () => {
     assert.equal(await done, 'a\nb\nc\r');
   });
   it('parses detach keys', () => {
-    assert.deepEqual(parseDetachKeys('ctrl-p,ctrl-q'), [16, 17]);
-    assert.deepEqual(parseDetachKeys('a,ctrl-@'), [97, 0]);
-    assert.throws(() => parseDetachKeys('ctrl-pp'));
+    assert.deepEqual([...parseDetachKeys('ctrl-p,ctrl-q')], [16, 17]);
+    assert.deepEqual([...parseDetachKeys('a,ctrl-@')], [97, 0]);
+    assert.deepEqual([...parseDetachKeys(undefined)], [16, 17]);
+    assert.deepEqual([...parseDetachKeys('ctrl-[,ctrl-_')], [27, 31]);
+    assert.throws(() => parseDetachKeys('ctrl-pp'), /Invalid detach keys \(ctrl-pp\) provided/);
+  });
+  it('detaches on the full sequence, split across chunks, dropping what follows', () => {
+    const s = new DetachScanner(parseDetachKeys(undefined));
+    assert.deepEqual(s.feed(Buffer.from('ab\x10')), { pass: Buffer.from('ab'), detach: false });
+    assert.deepEqual(s.feed(Buffer.from('\x11zz')), { pass: Buffer.alloc(0), detach: true });
+  });
+  it('passes a held key on when the sequence breaks', () => {
+    const s = new DetachScanner(parseDetachKeys(undefined));
+    assert.deepEqual(s.feed(Buffer.from('\x10')).pass, Buffer.alloc(0));
+    assert.deepEqual(s.feed(Buffer.from('x')), { pass: Buffer.from('\x10x'), detach: false });
+    // A repeated first key keeps one held: ctrl-p ctrl-p ctrl-q still detaches after passing one ctrl-p.
+    assert.deepEqual(s.feed(Buffer.from('\x10\x10\x11')), { pass: Buffer.from('\x10'), detach: true });
+  });
+  it('custom single-character keys', () => {
+    const s = new DetachScanner(parseDetachKeys('ctrl-a,x'));
+    assert.deepEqual(s.feed(Buffer.from('ax\x01y\x01x')), { pass: Buffer.from('ax\x01y'), detach: true });
   });
 });

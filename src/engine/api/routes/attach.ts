@@ -10,7 +10,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { conflict } from '../../../lib/errors.js';
-import { parseDetachKeys } from '../../attach/detach-keys.js';
+import { parseDetachKeys } from '../../../lib/detach-keys.js';
 import { beginStream, outputWriter, readInput } from '../../attach/hijack.js';
 import { followLog, readLog, type LogEntry } from '../../containers/logs.js';
 import type { ContainerService } from '../../containers/service.js';

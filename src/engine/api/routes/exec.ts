@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { conflict, invalidArgument, messageOf } from '../../../lib/errors.js';
 import { connectAttach } from '../../../host/seqpacket.js';
-import { parseDetachKeys } from '../../attach/detach-keys.js';
+import { parseDetachKeys } from '../../../lib/detach-keys.js';
 import { beginStream, outputWriter, readInput } from '../../attach/hijack.js';
 import type { ContainerService } from '../../containers/service.js';
 import type { ExecRequest, ExecService } from '../../exec/service.js';

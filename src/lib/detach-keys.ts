@@ -3,7 +3,7 @@
  * while the process keeps running. Docker's notation is a comma-separated list of single
  * characters and `ctrl-<x>` combinations, e.g. `ctrl-p,ctrl-q` or `ctrl-a,x`.
  */
-import { invalidArgument } from '../../lib/errors.js';
+import { invalidArgument } from './errors.js';
 
 export const DEFAULT_DETACH_KEYS = Buffer.from([0x10, 0x11]);
 
