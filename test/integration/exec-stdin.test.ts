@@ -152,6 +152,32 @@ except docker.errors.APIError as e:
     assert.ok(socketFds(d.proc!.pid!) <= baselineSockets, `daemon holds ${socketFds(d.proc!.pid!)} sockets, ${baselineSockets} at start`);
   });
 
+  it('the daemon detaches an attached client on the detach keys (no TTY, docker-py socket)', () => {
+    d.docker(['run', '-d', '-i', '--name', 'det', 'busybox', 'sh', '-c', 'while read l; do echo got:$l; done']);
+    const r = d.python(`
+import docker, socket, time
+api = docker.from_env().api
+s = api.attach_socket('det', params={'stdin': 1, 'stdout': 1, 'stream': 1, 'detachKeys': 'ctrl-x,y'})
+raw = s._sock
+raw.sendall(b'one\\n')
+time.sleep(0.5)
+raw.sendall(b'\\x18y')
+raw.settimeout(10)
+data = b''
+while True:
+    chunk = raw.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(repr(data[8:]))
+`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "b'got:one\\n'");
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Running}}', 'det']).stdout.trim(), 'true');
+    assert.match(d.docker(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=detach', '--format', '{{.Actor.Attributes.name}}']).stdout, /^det$/m);
+    d.docker(['rm', '-f', 'det']);
+  });
+
   it('forwards signals to the container (--sig-proxy)', async () => {
     for (const [file, args, env] of [
       ['docker', [], { DOCKER_HOST: d.host }],

@@ -4,11 +4,28 @@
  * custom detach keys, and `exec -it` — through the docker CLI and through `berth`.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO, TestDaemon } from './harness.js';
 import { Terminal } from './tmux.js';
 
 const BERTH = `${process.execPath} ${REPO}/dist/src/cli/main.js`;
+
+/** The resize travels client → daemon → conmon asynchronously: ask until the shell sees it. */
+async function sizeBecomes(term: Terminal, rows: number, cols: number): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    term.line(`echo "size-$(stty size | tr ' ' x)"`);
+    try {
+      await term.waitFor(new RegExp(`size-${rows}x${cols}$`, 'm'), 500);
+      return;
+    } catch {
+      // not yet
+    }
+  }
+  throw new Error(`terminal size never became ${rows}x${cols}:\n${term.screen()}`);
+}
 
 describe('interactive terminal sessions', () => {
   const d = new TestDaemon('interactive');
@@ -44,8 +61,7 @@ describe('interactive terminal sessions', () => {
       term.line('echo "again-$$"');
       await term.waitFor(/again-1\b/);
       term.resize(90, 25);
-      term.line('echo "resized=$(stty size)"');
-      await term.waitFor(/resized=25 90/);
+      await sizeBecomes(term, 25, 90);
       term.resize(100, 30);
 
       term.line('exit 3');
@@ -63,8 +79,7 @@ describe('interactive terminal sessions', () => {
       term.line('echo "pid1=$(cat /proc/1/cmdline | tr "\\0" " ") size=$(stty size)"');
       await term.waitFor(/pid1=sleep 1000 +size=30 100/);
       term.resize(80, 20);
-      term.line('echo "execsize=$(stty size)"');
-      await term.waitFor(/execsize=20 80/);
+      await sizeBecomes(term, 20, 80);
       term.resize(100, 30);
       term.keys('C-d');
       assert.equal(await term.status('execdone'), 0);
@@ -93,4 +108,19 @@ describe('interactive terminal sessions', () => {
     assert.equal(state('dk'), 'exited 0');
     d.docker(['rm', 'dk']);
   });
+
+  for (const cli of ['docker', BERTH]) {
+    it(`${cli === 'docker' ? 'docker' : 'berth'}: detach keys from the client config file (detachKeys)`, async () => {
+      const conf = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-conf-'));
+      fs.writeFileSync(path.join(conf, 'config.json'), JSON.stringify({ detachKeys: 'ctrl-e,e' }));
+      term.clear();
+      term.line(`DOCKER_CONFIG=${conf} ${cli} run -it --name cf busybox sh`);
+      await term.waitFor(/\/ # $/m);
+      term.keys('C-e', 'e');
+      assert.equal(await term.status('cfdetached'), 0);
+      assert.equal(state('cf'), 'running 0');
+      d.docker(['rm', '-f', 'cf']);
+      fs.rmSync(conf, { recursive: true });
+    });
+  }
 });

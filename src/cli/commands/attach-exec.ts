@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BerthCommand, cliFor, collect, requireArgs, type Cli } from '../command.js';
+import { detachKeysFor } from '../config.js';
 import { StatusError } from '../errors.js';
 import { attachContainer, monitorTtySize, proxySignals, streamSession } from '../stream/attach.js';
 import { parseKvFile, validateEnv } from './container-parse.js';
@@ -76,7 +77,7 @@ async function exec(cli: Cli, ref: string, cmdArgs: string[], f: ExecFlags): Pro
     body: {
       User: f.user ?? '', Privileged: !!f.privileged, Tty: tty, ConsoleSize: size ?? null,
       AttachStdin: interactive && !f.detach, AttachStdout: !f.detach, AttachStderr: !f.detach,
-      DetachKeys: f.detachKeys ?? '', Env: env, WorkingDir: f.workdir ?? '', Cmd: cmdArgs,
+      DetachKeys: detachKeysFor(f.detachKeys) ?? '', Env: env, WorkingDir: f.workdir ?? '', Cmd: cmdArgs,
     },
   });
   const id = created.json<{ Id: string }>().Id;

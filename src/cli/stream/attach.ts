@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type { Cli } from '../command.js';
 import { DetachScanner, parseDetachKeys } from '../../lib/detach-keys.js';
+import { detachKeysFor } from '../config.js';
 import { copyRaw, demultiplex } from './demux.js';
 
 /** What to attach and how the output is framed. */
@@ -48,7 +49,7 @@ export class CrlfToLf extends Transform {
 /** Opens the attach connection; it must be called before the container starts. */
 export async function attachContainer(cli: Cli, id: string, o: AttachOptions): Promise<AttachSession> {
   const socket: Socket = await cli.client.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, {
-    query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys },
+    query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: detachKeysFor(o.detachKeys) },
   });
   return streamSession(cli, socket, o);
 }
@@ -69,7 +70,7 @@ export function streamSession(cli: Cli, socket: Socket, o: AttachOptions): Attac
     restoreTty();
     input.pause();
   };
-  const scanner = o.tty ? new DetachScanner(parseDetachKeys(o.detachKeys)) : undefined;
+  const scanner = o.tty ? new DetachScanner(parseDetachKeys(detachKeysFor(o.detachKeys))) : undefined;
   const onData = (chunk: Buffer) => {
     const { pass, detach } = scanner ? scanner.feed(chunk) : { pass: chunk, detach: false };
     if (pass.length) socket.write(pass);
