@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'InvalidArgument'
   | 'Conflict'
   | 'FailedPrecondition'
+  | 'PermissionDenied'
   | 'NotImplemented'
   | 'Unavailable'
   | 'Internal';
@@ -31,6 +32,8 @@ export const alreadyExists = (msg: string) => new BerthError('AlreadyExists', ms
 export const invalidArgument = (msg: string) => new BerthError('InvalidArgument', msg);
 export const conflict = (msg: string) => new BerthError('Conflict', msg);
 export const failedPrecondition = (msg: string) => new BerthError('FailedPrecondition', msg);
+/** The request is understood but refused by rule (Docker's and Kubernetes' 403). */
+export const permissionDenied = (msg: string) => new BerthError('PermissionDenied', msg);
 export const notImplemented = (msg: string) => new BerthError('NotImplemented', msg);
 export const unavailable = (msg: string) => new BerthError('Unavailable', msg);
 export const internal = (msg: string, cause?: unknown) => new BerthError('Internal', msg, { cause });

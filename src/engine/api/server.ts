@@ -17,6 +17,7 @@ const STATUS: Record<ErrorKind, number> = {
   Conflict: 409,
   InvalidArgument: 400,
   FailedPrecondition: 409,
+  PermissionDenied: 403,
   NotImplemented: 501,
   Unavailable: 503,
   Internal: 500,

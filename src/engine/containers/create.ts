@@ -4,7 +4,7 @@
  * The OCI bundle is written later, at start, as Docker does.
  */
 import { randomBytes } from 'node:crypto';
-import { conflict, invalidArgument } from '../../lib/errors.js';
+import { conflict, invalidArgument, notFound } from '../../lib/errors.js';
 import { span } from '../../lib/trace.js';
 import { generateName, validateName } from './names.js';
 import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig, type RestartPolicy } from './record.js';
@@ -13,7 +13,7 @@ import type { ContainerService } from './service.js';
 
 export interface CreateRequest extends Partial<ContainerConfig> {
   HostConfig?: HostConfig;
-  NetworkingConfig?: unknown;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> | null } | null;
 }
 
 const POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
@@ -32,8 +32,25 @@ function validateHostConfig(hc: HostConfig): void {
     throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
   if (hc.NanoCpus !== undefined && hc.NanoCpus < 0) throw invalidArgument('Range of CPUs is from 0.01 to the number of CPUs available');
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) throw invalidArgument('Conflicting options: Nano CPUs and CPU Period cannot both be set');
-  const mode = hc.NetworkMode ?? 'default';
-  if (!['default', 'bridge', 'none', 'host'].includes(mode)) throw invalidArgument(`network ${mode} not found`);
+}
+
+/**
+ * The container's networks: the mode (`default`/`bridge`, `host`, `none`, `container:<ref>`
+ * or a user network) and any extra endpoints, checked now so a bad name fails the create.
+ */
+function planNetworks(svc: ContainerService, hc: HostConfig, req: CreateRequest): ContainerRecord['Networks'] {
+  const mode = hc.NetworkMode || 'default';
+  if (mode.startsWith('container:')) {
+    const other = svc.get(mode.slice('container:'.length));
+    hc.NetworkMode = `container:${other.Id}`;
+    if (hc.PortBindings && Object.keys(hc.PortBindings).length) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+    if (req.Hostname) throw invalidArgument('conflicting options: hostname and the network mode');
+  }
+  if (!svc.opts.network) {
+    if (!['default', 'bridge', 'none', 'host'].includes(mode) && !mode.startsWith('container:')) throw notFound(`network ${mode} not found`);
+    return undefined;
+  }
+  return svc.opts.network.plan(mode, req.NetworkingConfig?.EndpointsConfig ?? undefined);
 }
 
 function mergeEnv(base: string[], extra: string[]): string[] {
@@ -47,6 +64,7 @@ export async function createContainer(svc: ContainerService, nameParam: string |
   if (!req.Image) throw invalidArgument('Config cannot be empty in order to create a container');
   const hc: HostConfig = { NetworkMode: 'default', RestartPolicy: { Name: 'no' }, ...(req.HostConfig ?? {}) };
   validateHostConfig(hc);
+  const networks = planNetworks(svc, hc, req);
   const id = randomBytes(32).toString('hex');
   const image = await span(id, 'resolve image', () => svc.opts.images.resolve(req.Image!));
   const ic = image.config.config ?? {};
@@ -101,6 +119,7 @@ export async function createContainer(svc: ContainerService, nameParam: string |
     HostConfig: { ...hc, RestartPolicy: { MaximumRetryCount: 0, ...(hc.RestartPolicy as RestartPolicy) } },
     State: initialState(),
     RestartCount: 0,
+    ...(networks ? { Networks: networks } : {}),
   };
   await span(id, 'prepare snapshot', () => svc.opts.snapshots.prepare(id, image.chainIds));
   try {

@@ -2,6 +2,9 @@
  * The narrow views of other engine parts that the container service needs (ARCHITECTURE
  * principle 2): an image resolver and a snapshotter, not the whole image service.
  */
+import type { EndpointRecord } from '../network/record.js';
+import type { ContainerRecord } from './record.js';
+
 export interface ImageView {
   id: string;
   repoTags: string[];
@@ -32,4 +35,16 @@ export interface ContainerSnapshots {
   remove(key: string): Promise<void>;
   diff(key: string, chainIds: string[]): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
   usage(key: string): Promise<number>;
+}
+
+/** Container networking (implemented by `network/endpoints.ts`). */
+export interface ContainerNetworking {
+  /** Checks a create request's network mode and endpoints; returns what to record. */
+  plan(mode: string, requested: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> | undefined): Record<string, EndpointRecord>;
+  /** Connects the container's namespace to its networks and publishes its ports. */
+  attach(rec: ContainerRecord, netns: string): Promise<void>;
+  /** Undoes `attach`. */
+  detach(rec: ContainerRecord, netns: string): Promise<void>;
+  /** The embedded DNS server for the container (on a user network), if any. */
+  embeddedDns(rec: ContainerRecord): string | undefined;
 }

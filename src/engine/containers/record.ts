@@ -5,6 +5,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readJson, removeTempFiles, writeJsonAtomic } from '../../lib/fsutil.js';
+import type { PortMapping } from '../network/ports.js';
+import type { EndpointRecord, PortMap } from '../network/record.js';
 import type { Status } from './state.js';
 
 /** Docker's container `Config` (the fields Berth reads; others are kept as sent). */
@@ -86,6 +88,11 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
+  /** Networks the container is connected to, by network name. */
+  Networks?: Record<string, EndpointRecord>;
+  /** Host ports published while running (Docker's `NetworkSettings.Ports`). */
+  Ports?: PortMap;
+  PortMappings?: PortMapping[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

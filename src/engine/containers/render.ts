@@ -6,6 +6,8 @@
 import { humanDuration } from '../../lib/human.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
+import { networkSettingsView, networksView, portsList } from './network-view.js';
+import { netnsFile } from './sandbox.js';
 
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const st = rec.State;
@@ -43,11 +45,6 @@ function hostConfigView(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
-const emptyNetworkSettings = () => ({
-  Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-  Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-  GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
-});
 
 /** `GET /containers/{id}/json`. */
 export async function inspectView(svc: ContainerService, rec: ContainerRecord, withSize: boolean): Promise<Record<string, unknown>> {
@@ -84,7 +81,7 @@ export async function inspectView(svc: ContainerService, rec: ContainerRecord, w
     },
     Mounts: [],
     Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, ...rec.Config },
-    NetworkSettings: emptyNetworkSettings(),
+    NetworkSettings: networkSettingsView(rec, netnsFile(svc, rec) ?? ''),
   };
   if (withSize) {
     view.SizeRw = await svc.opts.snapshots.usage(rec.Id).catch(() => 0);
@@ -103,12 +100,12 @@ export async function listView(svc: ContainerService, rec: ContainerRecord, with
     // Docker quotes arguments that contain spaces in the list view.
     Command: [rec.Path, ...rec.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: portsList(rec),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: networksView(rec) },
     Mounts: [],
   };
   if (withSize) {

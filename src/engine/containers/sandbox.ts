@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { failedPrecondition } from '../../lib/errors.js';
 import { span } from '../../lib/trace.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
@@ -18,7 +19,28 @@ export function netnsDir(svc: ContainerService): string {
 
 /** The namespace file of a container, or undefined when it shares the host's network. */
 export function netnsFile(svc: ContainerService, rec: ContainerRecord): string | undefined {
-  return rec.HostConfig.NetworkMode === 'host' ? undefined : path.join(netnsDir(svc), rec.Id);
+  const mode = rec.HostConfig.NetworkMode ?? 'default';
+  if (mode === 'host') return undefined;
+  // `--network container:<id>` joins the other container's namespace.
+  if (mode.startsWith('container:')) return path.join(netnsDir(svc), mode.slice('container:'.length));
+  return path.join(netnsDir(svc), rec.Id);
+}
+
+/** True when the container made its namespace itself (and so must release it). */
+function ownsNetns(rec: ContainerRecord): boolean {
+  const mode = rec.HostConfig.NetworkMode ?? 'default';
+  return mode !== 'host' && !mode.startsWith('container:');
+}
+
+/** Makes the container's network namespace and plugs it into its networks. */
+async function makeNetwork(svc: ContainerService, rec: ContainerRecord, ns: string): Promise<void> {
+  if (!ownsNetns(rec)) {
+    if (!(await fs.access(ns).then(() => true, () => false))) throw failedPrecondition(`cannot join network of a non running container: ${rec.HostConfig.NetworkMode!.slice('container:'.length)}`);
+    return;
+  }
+  if (!(await fs.access(ns).then(() => true, () => false))) await svc.opts.host.createNetns(ns);
+  // Attached once per sandbox: a namespace that survived (daemon restart) keeps its endpoints.
+  if (svc.opts.network && !Object.values(rec.Networks ?? {}).some((e) => e.IfName)) await svc.opts.network.attach(rec, ns);
 }
 
 /** Mounts the container's root file system (image layers + container layer) if it is not. */
@@ -34,7 +56,7 @@ async function make(svc: ContainerService, rec: ContainerRecord): Promise<void> 
   const ns = netnsFile(svc, rec);
   await Promise.all([
     span(rec.Id, 'mount rootfs', () => mountRootfs(svc, rec)),
-    ns && span(rec.Id, 'network', () => fs.access(ns).catch(() => svc.opts.host.createNetns(ns))),
+    ns && span(rec.Id, 'network', () => makeNetwork(svc, rec, ns)),
   ]);
 }
 
@@ -64,6 +86,11 @@ export async function releaseSandbox(svc: ContainerService, rec: ContainerRecord
   const p = pending.get(rec.Id);
   pending.delete(rec.Id);
   await p?.catch(() => undefined);
-  const ns = netnsFile(svc, rec);
-  await Promise.all([svc.opts.host.unmount(svc.rootfsDir(rec.Id)), ns ? svc.opts.host.removeNetns(ns) : undefined]);
+  const ns = ownsNetns(rec) ? netnsFile(svc, rec) : undefined;
+  const network = async () => {
+    if (!ns) return;
+    await svc.opts.network?.detach(rec, ns);
+    await svc.opts.host.removeNetns(ns);
+  };
+  await Promise.all([svc.opts.host.unmount(svc.rootfsDir(rec.Id)), network()]);
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Host } from '../../host/host.js';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { OciRuntime } from '../runtime/runtime.js';
-import type { ContainerSnapshots, ImageResolver } from './deps.js';
+import type { ContainerNetworking, ContainerSnapshots, ImageResolver } from './deps.js';
 import { RecordStore, type ContainerRecord } from './record.js';
 import { StdinHub } from './stdin.js';
 
@@ -25,6 +25,8 @@ export interface ServiceOptions {
   availableCaps?: string[];
   /** Parent cgroup for every container of this daemon. */
   cgroupParent: string;
+  /** Bridge networking; without it containers get a namespace with loopback only. */
+  network?: ContainerNetworking;
 }
 
 /** Lifecycle events: `start`, `exit` (id, exitCode), `destroy`, and Docker-shaped `event`s. */

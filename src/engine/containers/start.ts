@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { failedPrecondition, invalidArgument, isKind } from '../../lib/errors.js';
 import { span } from '../../lib/trace.js';
+import { hostsFile, resolvConf, type EtcInput } from '../network/etc.js';
 import { buildSpec, mergeEnv } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ContainerRecord } from './record.js';
@@ -17,13 +18,26 @@ import { check } from './state.js';
 async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
   const dirs = svc.store.dirs;
   const files = { hostname: dirs.file(rec.Id, 'hostname'), hosts: dirs.file(rec.Id, 'hosts'), resolvConf: dirs.file(rec.Id, 'resolv.conf') };
-  const hn = rec.Config.Hostname!;
-  await fs.writeFile(files.hostname, `${hn}\n`);
-  await fs.writeFile(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`);
-  // Like Docker, copy the host's resolvers but not loopback ones, which mean nothing inside.
-  const hostConf = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const kept = hostConf.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
-  await fs.writeFile(files.resolvConf, kept.includes('nameserver') ? kept : `${kept}\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n`);
+  const eps = Object.values(rec.Networks ?? {}).filter((e) => e.IPAddress);
+  const gateway = eps[0]?.Gateway ?? '';
+  const extraHosts = ((rec.HostConfig.ExtraHosts as string[] | null | undefined) ?? []).map((h) => {
+    const at = h.indexOf(':');
+    const ip = h.slice(at + 1);
+    return { name: h.slice(0, at), ip: ip === 'host-gateway' ? gateway : ip };
+  });
+  const input: EtcInput = {
+    hostname: rec.Config.Hostname!,
+    domainname: rec.Config.Domainname || undefined,
+    addresses: eps.map((e) => e.IPAddress),
+    extraHosts,
+    dns: rec.HostConfig.Dns as string[] | undefined,
+    dnsSearch: rec.HostConfig.DnsSearch as string[] | undefined,
+    dnsOptions: rec.HostConfig.DnsOptions as string[] | undefined,
+    embeddedDns: svc.opts.network?.embeddedDns(rec),
+  };
+  await fs.writeFile(files.hostname, `${rec.Config.Hostname}\n`);
+  await fs.writeFile(files.hosts, hostsFile(input));
+  await fs.writeFile(files.resolvConf, resolvConf(input, await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '')));
   return files;
 }
 

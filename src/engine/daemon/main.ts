@@ -29,6 +29,9 @@ import { netnsDir } from '../containers/sandbox.js';
 import { ContainerService } from '../containers/service.js';
 import { ImageService } from '../images/service.js';
 import { ConmonRuntime } from '../runtime/conmon-runc.js';
+import { Endpoints } from '../network/endpoints.js';
+import { NetworkService } from '../network/service.js';
+import type { ContainerRecord } from '../containers/record.js';
 import { importDroppedImages } from './import-dir.js';
 import { claimPidFiles, releasePidFiles } from './pidfile.js';
 
@@ -38,6 +41,8 @@ export interface DaemonOptions {
   host: string;
   runtime: string;
   liveRestore: boolean;
+  /** Gateway address and prefix of the default bridge (`--bip`). */
+  bip?: string;
 }
 
 function socketPath(host: string): string {
@@ -70,7 +75,21 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const images = await ImageService.open(o.dataRoot, realHost);
   const runtime = new ConmonRuntime(realHost, o.execRoot, o.runtime);
   await runtime.init();
-  const svc = new ContainerService({
+  const live = (r: ContainerRecord) => ['running', 'paused', 'restarting'].includes(r.State.Status);
+  const network: NetworkService = new NetworkService({
+    host: realHost, dataRoot: o.dataRoot, tag: daemonId.slice(0, 8), bip: o.bip,
+    usersOf: (netId): string[] => svc.all().filter((r) => live(r) && Object.values(r.Networks ?? {}).some((e) => e.NetworkID === netId)).map((r) => r.Id),
+    namesOn: (netId): Array<{ names: string[]; ip: string }> =>
+      svc.all().flatMap((r) =>
+        Object.values(r.Networks ?? {})
+          .filter((e) => e.NetworkID === netId && e.IPAddress)
+          .map((e) => ({ names: [r.Name.slice(1), r.Id.slice(0, 12), ...(e.Aliases ?? [])], ip: e.IPAddress })),
+      ),
+  });
+  await network.init();
+  const endpoints = new Endpoints(network, realHost, o.dataRoot, (except) => svc.all().filter((r) => r.Id !== except).flatMap((r) => r.PortMappings ?? []));
+  const svc: ContainerService = new ContainerService({
+    network: endpoints,
     dataRoot: o.dataRoot,
     execRoot: o.execRoot,
     host: realHost,
@@ -127,6 +146,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       unwatch();
       // Background layer unpacks are abandoned; their staging is cleared at the next start.
       await images.close();
+      await network.shutdown(o.liveRestore);
       if (!o.liveRestore) {
         await removeCgroupParent(cgroupParent);
         await realHost.unmount(nsDir);
@@ -146,9 +166,10 @@ export async function runDaemon(argv: string[]): Promise<void> {
     .option('-H, --host <address>', 'daemon socket to listen on', 'unix:///run/berth/berth.sock')
     .option('--runtime <name>', 'OCI runtime binary', 'runc')
     .option('--live-restore', 'keep containers running when the daemon shuts down', false)
+    .option('--bip <cidr>', 'gateway address and prefix of the default bridge network (e.g. 172.17.0.1/16)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info');
   cmd.parse(argv, { from: 'user' });
-  const opts = cmd.opts<{ dataRoot: string; execRoot: string; host: string; runtime: string; liveRestore: boolean; logLevel: string }>();
+  const opts = cmd.opts<{ dataRoot: string; execRoot: string; host: string; runtime: string; liveRestore: boolean; logLevel: string; bip?: string }>();
   if (process.getuid && process.getuid() !== 0) {
     process.stderr.write('berth daemon must run as root\n');
     process.exit(1);
@@ -157,7 +178,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
   setLogLevel(opts.logLevel as 'info');
   let daemon: Daemon;
   try {
-    daemon = await startDaemon({ dataRoot: path.resolve(opts.dataRoot), execRoot: path.resolve(opts.execRoot), host: opts.host, runtime: opts.runtime, liveRestore: opts.liveRestore });
+    daemon = await startDaemon({ dataRoot: path.resolve(opts.dataRoot), execRoot: path.resolve(opts.execRoot), host: opts.host, runtime: opts.runtime, liveRestore: opts.liveRestore, bip: opts.bip });
   } catch (err) {
     process.stderr.write(`failed to start daemon: ${messageOf(err)}\n`);
     process.exit(1);

@@ -1,0 +1,141 @@
+/**
+ * Plugging containers into networks: at create, the network mode and endpoint settings are
+ * checked and recorded; when the sandbox is made, each network is added to the container's
+ * namespace through CNI (eth0, eth1, …: a veth pair whose host side joins the bridge), with
+ * the published ports on the first network; when the container stops, CNI DEL undoes it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Host } from '../../host/host.js';
+import { invalidArgument, isKind, messageOf } from '../../lib/errors.js';
+import { log } from '../../lib/log.js';
+import { addNetworkList, delNetworkList, type CniResult } from './cni.js';
+import { networkList } from './conflist.js';
+import { contains, parseCidr } from './ipnet.js';
+import { allocatePorts, type PortMapping } from './ports.js';
+import type { EndpointRecord, PortMap } from './record.js';
+import type { NetworkService } from './service.js';
+
+/** The container fields networking reads and writes. */
+export interface NetworkedContainer {
+  Id: string;
+  Name: string;
+  Config: { ExposedPorts?: Record<string, object> };
+  HostConfig: { NetworkMode?: string; PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>; PublishAllPorts?: boolean };
+  Networks?: Record<string, EndpointRecord>;
+  Ports?: PortMap;
+  PortMappings?: PortMapping[];
+}
+
+export interface EndpointRequest {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+}
+
+export class Endpoints {
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly host: Host,
+    private readonly dataRoot: string,
+    /** Host ports held by this daemon's other running containers. */
+    private readonly portsInUse: (exceptId: string) => PortMapping[],
+  ) {}
+
+  private endpoint(netRef: string, req: EndpointRequest | undefined): [string, EndpointRecord] {
+    const net = this.networks.get(netRef);
+    const user = net.Driver === 'bridge' && net.Name !== 'bridge';
+    const ip = req?.IPAMConfig?.IPv4Address;
+    if (ip && !user) throw invalidArgument('user specified IP address is supported on user defined networks only');
+    if (req?.Aliases?.length && !user) throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
+    if (ip && !contains(parseCidr(net.IPAM.Config[0]!.Subnet), ip)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${ip}`);
+    return [net.Name, { NetworkID: net.Id, EndpointID: '', Aliases: req?.Aliases ?? null, IPAMConfig: ip ? { IPv4Address: ip } : null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IfName: '' }];
+  }
+
+  /** Checks the network mode of a create request and returns the endpoints to record. */
+  plan(mode: string, requested: Record<string, EndpointRequest> | undefined): Record<string, EndpointRecord> {
+    if (mode === 'host' || mode.startsWith('container:')) {
+      if (requested && Object.keys(requested).length) throw invalidArgument(`conflicting options: ${mode.split(':')[0]} type network can't be used with multiple networks`);
+      return mode === 'host' ? Object.fromEntries([this.endpoint('host', undefined)]) : {};
+    }
+    const first = mode === 'default' ? 'bridge' : mode;
+    const out: Record<string, EndpointRecord> = {};
+    // The docker CLI sends the mode's own settings under the mode's name (`default` included).
+    const own = requested?.[mode] ?? requested?.[first] ?? requested?.[this.networks.get(first).Name];
+    const [name, ep] = this.endpoint(first, own);
+    out[name] = ep;
+    for (const [ref, req] of Object.entries(requested ?? {})) {
+      if (ref === mode || this.networks.get(ref).Name === name) continue;
+      if (mode === 'none') throw invalidArgument("conflicting options: none type network can't be used with multiple networks");
+      const [n, e] = this.endpoint(ref, req);
+      out[n] = e;
+    }
+    return out;
+  }
+
+  /** CNI ADD for every bridge network of the container; on failure nothing stays attached. */
+  async attach(c: NetworkedContainer, netns: string): Promise<void> {
+    const eps = Object.entries(c.Networks ?? {});
+    const done: EndpointRecord[] = [];
+    let first = true;
+    try {
+      for (const [, ep] of eps) {
+        const net = this.networks.find(ep.NetworkID);
+        if (!net) throw invalidArgument(`network ${ep.NetworkID} not found`);
+        if (net.Driver !== 'bridge') continue;
+        ep.IfName = `eth${done.length}`;
+        ep.EndpointID = randomBytes(32).toString('hex');
+        let portMappings: PortMapping[] | undefined;
+        if (first) {
+          const { mappings, ports } = await allocatePorts(c.HostConfig.PortBindings, c.Config.ExposedPorts, !!c.HostConfig.PublishAllPorts, this.portsInUse(c.Id)).catch((err: unknown) => {
+            throw isKind(err, 'Conflict') ? Object.assign(err, { message: `driver failed programming external connectivity on endpoint ${c.Name.slice(1)} (${ep.EndpointID}): ${err.message}` }) : err;
+          });
+          c.Ports = ports;
+          c.PortMappings = mappings;
+          portMappings = mappings;
+        }
+        first = false;
+        const runtimeConfig: Record<string, unknown> = {
+          ...(portMappings?.length ? { portMappings: portMappings.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP })) } : {}),
+          ...(ep.IPAMConfig?.IPv4Address ? { ips: [`${ep.IPAMConfig.IPv4Address}/${parseCidr(net.IPAM.Config[0]!.Subnet).bits}`] } : {}),
+        };
+        const result = await addNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig });
+        fillEndpoint(ep, result);
+        done.push(ep);
+      }
+    } catch (err) {
+      await this.detach(c, netns);
+      throw err;
+    }
+  }
+
+  /** The gateway of the container's first user network, where the embedded DNS server listens. */
+  embeddedDns(c: NetworkedContainer): string | undefined {
+    for (const ep of Object.values(c.Networks ?? {})) {
+      const net = this.networks.find(ep.NetworkID);
+      if (net && net.Driver === 'bridge' && net.Name !== 'bridge' && this.networks.dnsServing(net.Id)) return net.IPAM.Config[0]!.Gateway;
+    }
+    return undefined;
+  }
+
+  /** CNI DEL for every attached network; forgets addresses and host ports. */
+  async detach(c: NetworkedContainer, netns: string): Promise<void> {
+    for (const [name, ep] of Object.entries(c.Networks ?? {})) {
+      const net = this.networks.find(ep.NetworkID);
+      if (net && net.Driver === 'bridge' && ep.IfName) {
+        const runtimeConfig = name === Object.keys(c.Networks!)[0] && c.PortMappings?.length ? { portMappings: c.PortMappings.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP })) } : {};
+        await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }, ep.Cni).catch((err) =>
+          log.warn('network detach failed', { id: c.Id, network: name, error: messageOf(err) }),
+        );
+      }
+      Object.assign(ep, { EndpointID: '', IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IfName: '', Cni: undefined });
+    }
+    c.Ports = undefined;
+    c.PortMappings = undefined;
+  }
+}
+
+function fillEndpoint(ep: EndpointRecord, r: CniResult): void {
+  const ip = r.ips?.[0];
+  const [addr = '', prefix = '0'] = (ip?.address ?? '').split('/');
+  const iface = ip?.interface !== undefined ? r.interfaces?.[ip.interface] : r.interfaces?.find((i) => i.sandbox);
+  Object.assign(ep, { IPAddress: addr, IPPrefixLen: Number(prefix), Gateway: ip?.gateway ?? '', MacAddress: iface?.mac ?? '', Cni: r });
+}
