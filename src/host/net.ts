@@ -107,3 +107,39 @@ export async function probePort(ip: string, port: number, proto: 'tcp' | 'udp'):
     });
   });
 }
+
+/** Rules of `chain` (as `-A` lines); undefined when the chain does not exist. */
+async function chainRules(table: string, chain: string): Promise<string[] | undefined> {
+  const r = await iptables(['-t', table, '-S', chain]);
+  if (r.code !== 0) return undefined;
+  return r.stdout.split('\n').filter((l) => l.startsWith('-A '));
+}
+
+async function dropChain(table: string, chain: string, jumps: Array<[string, string[]]>): Promise<void> {
+  for (const [from, rule] of jumps) await iptables(['-t', table, '-D', from, ...rule]);
+  await iptables(['-t', table, '-F', chain]);
+  await iptables(['-t', table, '-X', chain]);
+}
+
+/**
+ * Removes the chains the CNI firewall and portmap plugins create for all users once nobody
+ * uses them any more (no container rule left in them): the plugins recreate them on the next
+ * ADD, so removing them is safe and leaves the host as it was.
+ */
+export async function removeIdleCniChains(): Promise<void> {
+  const admin = await chainRules('filter', 'CNI-ADMIN');
+  const fwd = await chainRules('filter', 'CNI-FORWARD');
+  if (fwd && fwd.every((l) => l.includes('-j CNI-ADMIN')) && (admin ?? []).length === 0) {
+    await dropChain('filter', 'CNI-FORWARD', [['FORWARD', ['-m', 'comment', '--comment', 'CNI firewall plugin rules', '-j', 'CNI-FORWARD']]]);
+    if (admin) await dropChain('filter', 'CNI-ADMIN', []);
+  }
+  const dnat = await chainRules('nat', 'CNI-HOSTPORT-DNAT');
+  if (dnat && dnat.length === 0) {
+    await dropChain('nat', 'CNI-HOSTPORT-DNAT', [
+      ['PREROUTING', ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT']],
+      ['OUTPUT', ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT']],
+    ]);
+    await dropChain('nat', 'CNI-HOSTPORT-MASQ', [['POSTROUTING', ['-m', 'comment', '--comment', 'CNI portfwd requiring masquerade', '-j', 'CNI-HOSTPORT-MASQ']]]);
+    await dropChain('nat', 'CNI-HOSTPORT-SETMARK', []);
+  }
+}

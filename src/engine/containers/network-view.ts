@@ -37,6 +37,8 @@ export function networkSettingsView(rec: ContainerRecord, sandboxKey: string): R
 /** The `Ports` list of `GET /containers/json`. */
 export function portsList(rec: ContainerRecord): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
+  // Ports belong to a running container's network endpoint; a stopped one shows none.
+  if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') return out;
   const published = rec.Ports ?? {};
   const keys = new Set([...Object.keys(rec.Config.ExposedPorts ?? {}), ...Object.keys(published)]);
   for (const key of keys) {

@@ -40,7 +40,11 @@ async function makeNetwork(svc: ContainerService, rec: ContainerRecord, ns: stri
   }
   if (!(await fs.access(ns).then(() => true, () => false))) await svc.opts.host.createNetns(ns);
   // Attached once per sandbox: a namespace that survived (daemon restart) keeps its endpoints.
-  if (svc.opts.network && !Object.values(rec.Networks ?? {}).some((e) => e.IfName)) await svc.opts.network.attach(rec, ns);
+  if (svc.opts.network && !Object.values(rec.Networks ?? {}).some((e) => e.IfName)) {
+    await svc.opts.network.attach(rec, ns);
+    // Recorded at once: after a crash, the next start must know what to detach.
+    if (svc.find(rec.Id)) await svc.save(rec);
+  }
 }
 
 /** Mounts the container's root file system (image layers + container layer) if it is not. */

@@ -18,6 +18,7 @@ import { ApiServer } from '../api/server.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerEventRoutes } from '../api/routes/events.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { ExecService } from '../exec/service.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { EventLog, type EngineEvent } from '../events/log.js';
@@ -114,6 +115,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerEventRoutes(api.router, events);
   registerStatsRoutes(api.router, svc);
   registerExecRoutes(api, svc, new ExecService(svc));
+  registerNetworkRoutes(api.router, svc, network, endpoints);
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;

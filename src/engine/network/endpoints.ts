@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../../host/host.js';
-import { invalidArgument, isKind, messageOf } from '../../lib/errors.js';
+import { invalidArgument, isKind, messageOf, permissionDenied } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { addNetworkList, delNetworkList, type CniResult } from './cni.js';
 import { networkList } from './conflist.js';
@@ -105,6 +105,43 @@ export class Endpoints {
       await this.detach(c, netns);
       throw err;
     }
+  }
+
+  /**
+   * Connects a container to one more network (`network connect`): recorded, and plugged in
+   * now when the container's namespace exists (`netns`).
+   */
+  async connect(c: NetworkedContainer, netRef: string, req: EndpointRequest | undefined, netns: string | undefined): Promise<void> {
+    const mode = c.HostConfig.NetworkMode ?? 'default';
+    const net = this.networks.get(netRef);
+    if (mode === 'host' || mode.startsWith('container:') || net.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${net.Name} in ${mode.split(':')[0]} network mode`);
+    if (c.Networks?.[net.Name]) throw permissionDenied(`endpoint with name ${c.Name.slice(1)} already exists in network ${net.Name}`);
+    if (mode === 'none') throw invalidArgument('container cannot be disconnected from host network or connected to host network');
+    const [name, ep] = this.endpoint(net.Id, req);
+    if (!netns) {
+      c.Networks = { ...(c.Networks ?? {}), [name]: ep };
+      return;
+    }
+    const used = new Set(Object.values(c.Networks ?? {}).map((e) => e.IfName));
+    let i = 0;
+    while (used.has(`eth${i}`)) i++;
+    ep.IfName = `eth${i}`;
+    ep.EndpointID = randomBytes(32).toString('hex');
+    const runtimeConfig = ep.IPAMConfig?.IPv4Address ? { ips: [`${ep.IPAMConfig.IPv4Address}/${parseCidr(net.IPAM.Config[0]!.Subnet).bits}`] } : {};
+    fillEndpoint(ep, await addNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }));
+    c.Networks = { ...(c.Networks ?? {}), [name]: ep };
+  }
+
+  /** Disconnects a container from one network (`network disconnect`). */
+  async disconnect(c: NetworkedContainer, netRef: string, netns: string | undefined): Promise<void> {
+    const net = this.networks.get(netRef);
+    const ep = c.Networks?.[net.Name];
+    if (!ep) throw permissionDenied(`container ${c.Id} is not connected to network ${net.Name}`);
+    if (netns && ep.IfName && net.Driver === 'bridge')
+      await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName }, ep.Cni);
+    const rest = { ...c.Networks };
+    delete rest[net.Name];
+    c.Networks = rest;
   }
 
   /** The gateway of the container's first user network, where the embedded DNS server listens. */

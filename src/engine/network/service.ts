@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
-import { deleteLink, ensureBridge } from '../../host/net.js';
+import { deleteLink, ensureBridge, removeIdleCniChains } from '../../host/net.js';
 import { conflict, permissionDenied, invalidArgument, notFound } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { DnsServer } from './dns.js';
@@ -115,6 +115,7 @@ export class NetworkService {
       await release(n.IPAM.Config[0]!.Subnet).catch(() => undefined);
     }
     await this.isolation.removeAll();
+    await removeIdleCniChains();
   }
 
   private async save(n: NetworkRecord): Promise<void> {
