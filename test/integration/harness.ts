@@ -137,8 +137,40 @@ export function leaks(dir: string): string[] {
   if (ps) out.push(`processes:\n${ps}`);
   const idFile = path.join(dir, 'data', 'engine-id.json');
   if (fs.existsSync(idFile)) {
-    const name = `berth-${(JSON.parse(fs.readFileSync(idFile, 'utf8')) as { id: string }).id.slice(0, 8)}`;
+    const tag = (JSON.parse(fs.readFileSync(idFile, 'utf8')) as { id: string }).id.slice(0, 8);
+    const name = `berth-${tag}`;
     for (const h of fs.readdirSync('/sys/fs/cgroup')) if (fs.existsSync(path.join('/sys/fs/cgroup', h, name))) out.push(`cgroup ${h}/${name}`);
+    out.push(...networkLeaks(dir, tag));
   }
+  return out;
+}
+
+/** Bridges, iptables rules and subnet claims of the daemon rooted in `dir` that are still there. */
+function networkLeaks(dir: string, tag: string): string[] {
+  const out: string[] = [];
+  const netDir = path.join(dir, 'data', 'network', 'networks');
+  const bridges = [`bb-${tag}`];
+  const subnets: Array<[number, number]> = [];
+  const ipNum = (ip: string) => ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+  if (fs.existsSync(netDir))
+    for (const f of fs.readdirSync(netDir)) {
+      const n = JSON.parse(fs.readFileSync(path.join(netDir, f), 'utf8')) as { BridgeName?: string; IPAM: { Config: Array<{ Subnet: string }> } };
+      if (n.BridgeName) bridges.push(n.BridgeName);
+      for (const c of n.IPAM.Config) {
+        const [ip, bits] = c.Subnet.split('/');
+        subnets.push([ipNum(ip!), 2 ** (32 - Number(bits))]);
+      }
+    }
+  // A rule naming an address of our subnets (a container's NAT or forward rule) outlived its container.
+  const ours = (rule: string) => (rule.match(/\b\d+\.\d+\.\d+\.\d+\b/g) ?? []).some((ip) => subnets.some(([base, size]) => ipNum(ip) >= base && ipNum(ip) < base + size));
+  for (const b of new Set(bridges)) if (fs.existsSync(`/sys/class/net/${b}`)) out.push(`link ${b}`);
+  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n');
+  for (const r of rules) if (r.includes(tag) || bridges.some((b) => r.includes(b)) || ours(r)) out.push(`iptables ${r}`);
+  const claims = '/run/berth-subnets';
+  if (fs.existsSync(claims))
+    for (const c of fs.readdirSync(claims)) {
+      const owner = path.join(claims, c, 'owner');
+      if (fs.existsSync(owner) && fs.readFileSync(owner, 'utf8').startsWith(dir)) out.push(`subnet claim ${c}`);
+    }
   return out;
 }

@@ -15,7 +15,11 @@ import { removeContainer } from './remove.js';
 import { netnsFile, prepareSandbox, releaseSandbox } from './sandbox.js';
 import { check } from './state.js';
 
-async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
+/**
+ * Writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted into it).
+ * Rewritten in place when its networks change while it runs, as Docker does on connect.
+ */
+export async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
   const dirs = svc.store.dirs;
   const files = { hostname: dirs.file(rec.Id, 'hostname'), hosts: dirs.file(rec.Id, 'hosts'), resolvConf: dirs.file(rec.Id, 'resolv.conf') };
   const eps = Object.values(rec.Networks ?? {}).filter((e) => e.IPAddress);

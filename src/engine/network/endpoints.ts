@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../../host/host.js';
-import { invalidArgument, isKind, messageOf, permissionDenied } from '../../lib/errors.js';
+import { invalidArgument, isKind, messageOf, notFound, permissionDenied } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { addNetworkList, delNetworkList, type CniResult } from './cni.js';
 import { networkList } from './conflist.js';
@@ -41,7 +41,10 @@ export class Endpoints {
   ) {}
 
   private endpoint(netRef: string, req: EndpointRequest | undefined): [string, EndpointRecord] {
-    const net = this.networks.get(netRef);
+    const net = this.networks.find(netRef);
+    // Like Docker, an unknown network fails the start, not the create (a 404 from create
+    // would make the docker CLI try to pull the image).
+    if (!net) return [netRef, { NetworkID: '', EndpointID: '', Aliases: req?.Aliases ?? null, IPAMConfig: null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IfName: '' }];
     const user = net.Driver === 'bridge' && net.Name !== 'bridge';
     const ip = req?.IPAMConfig?.IPv4Address;
     if (ip && !user) throw invalidArgument('user specified IP address is supported on user defined networks only');
@@ -59,11 +62,11 @@ export class Endpoints {
     const first = mode === 'default' ? 'bridge' : mode;
     const out: Record<string, EndpointRecord> = {};
     // The docker CLI sends the mode's own settings under the mode's name (`default` included).
-    const own = requested?.[mode] ?? requested?.[first] ?? requested?.[this.networks.get(first).Name];
+    const own = requested?.[mode] ?? requested?.[first] ?? requested?.[this.networks.find(first)?.Name ?? first];
     const [name, ep] = this.endpoint(first, own);
     out[name] = ep;
     for (const [ref, req] of Object.entries(requested ?? {})) {
-      if (ref === mode || this.networks.get(ref).Name === name) continue;
+      if (ref === mode || (this.networks.find(ref)?.Name ?? ref) === name) continue;
       if (mode === 'none') throw invalidArgument("conflicting options: none type network can't be used with multiple networks");
       const [n, e] = this.endpoint(ref, req);
       out[n] = e;
@@ -77,9 +80,10 @@ export class Endpoints {
     const done: EndpointRecord[] = [];
     let first = true;
     try {
-      for (const [, ep] of eps) {
-        const net = this.networks.find(ep.NetworkID);
-        if (!net) throw invalidArgument(`network ${ep.NetworkID} not found`);
+      for (const [name, ep] of eps) {
+        const net = ep.NetworkID ? this.networks.find(ep.NetworkID) : this.networks.find(name);
+        if (!net) throw notFound(`network ${name} not found`);
+        ep.NetworkID = net.Id;
         if (net.Driver !== 'bridge') continue;
         ep.IfName = `eth${done.length}`;
         ep.EndpointID = randomBytes(32).toString('hex');
