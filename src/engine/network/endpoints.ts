@@ -159,11 +159,16 @@ export class Endpoints {
 
   /** CNI DEL for every attached network; forgets addresses and host ports. */
   async detach(c: NetworkedContainer, netns: string): Promise<void> {
+    let index = 0;
     for (const [name, ep] of Object.entries(c.Networks ?? {})) {
-      const net = this.networks.find(ep.NetworkID);
-      if (net && net.Driver === 'bridge' && ep.IfName) {
+      const net = ep.NetworkID ? this.networks.find(ep.NetworkID) : undefined;
+      if (net && net.Driver === 'bridge') {
+        // DEL even when the record missed the ADD (a crash between the two): DEL of what
+        // was never added is a no-op, and the interface name follows attach's numbering.
+        const ifName = ep.IfName || `eth${index}`;
+        index++;
         const runtimeConfig = name === Object.keys(c.Networks!)[0] && c.PortMappings?.length ? { portMappings: c.PortMappings.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP })) } : {};
-        await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }, ep.Cni).catch((err) =>
+        await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName, runtimeConfig }, ep.Cni).catch((err) =>
           log.warn('network detach failed', { id: c.Id, network: name, error: messageOf(err) }),
         );
       }
