@@ -15,6 +15,7 @@ import { messageOf } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import { ApiServer } from '../api/server.js';
+import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerEventRoutes } from '../api/routes/events.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
@@ -92,6 +93,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId });
   registerEventRoutes(api.router, events);
   registerStatsRoutes(api.router, svc);
+  registerArchiveRoutes(api.router, svc);
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;
