@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { BerthCommand } from './command.js';
 import { StatusError } from './errors.js';
 import { formatHelp, groupAction } from './help.js';
+import { registerCp } from './commands/cp.js';
 import { registerCreate } from './commands/create.js';
 import { registerImageOps } from './commands/image-ops.js';
 import { registerHistory, registerImages } from './commands/images.js';
@@ -62,6 +63,7 @@ function containerVerbs(parent: Command, grouped: boolean): void {
   registerLifecycle(parent);
   registerLogs(parent);
   registerTopDiff(parent);
+  registerCp(parent);
   if (grouped) {
     registerPs(parent, 'ls', ['list', 'ps']);
     registerKindInspect(parent, 'container');
