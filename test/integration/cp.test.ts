@@ -128,6 +128,20 @@ describe('cp', () => {
     assert.deepEqual(ok('berth', ['cp', 'ct:/data', '-']).stdout, ok('docker', ['cp', 'ct:/data', '-']).stdout);
   });
 
+  it('thaws the container when the reader of an archive goes away', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request({ socketPath: d.sock, path: '/containers/ct/archive?path=/' }, (res) => {
+        res.once('data', () => (req.destroy(), resolve()));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const beat = cat('berth', 'ct:/beat');
+    spawnSync('sleep', ['0.3']);
+    assert.notEqual(cat('berth', 'ct:/beat'), beat);
+    assert.doesNotMatch(d.log, /request failed/);
+  });
+
   it('keeps the archive owners, and -a gives copies to the container user', () => {
     d.docker(['create', '--name', 'owned', '--user', '1234:5678', 'busybox', 'true']);
     fs.writeFileSync(local('owned'), 'o\n');

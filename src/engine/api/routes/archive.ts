@@ -42,10 +42,16 @@ export function registerArchiveRoutes(r: Router, svc: ContainerService): void {
   });
   r.add('GET', '/containers/{id}/archive', async (ctx) => {
     const { rec, ref, p } = target(svc, ctx);
-    await archiveContainerPath(svc, rec, ref, p, (stat) => {
-      ctx.res.writeHead(200, { [STAT_HEADER]: statHeader(stat), 'Content-Type': 'application/x-tar' });
-      return ctx.res;
-    });
+    try {
+      await archiveContainerPath(svc, rec, ref, p, (stat) => {
+        ctx.res.writeHead(200, { [STAT_HEADER]: statHeader(stat), 'Content-Type': 'application/x-tar' });
+        return ctx.res;
+      });
+    } catch (err) {
+      // The client stopped reading (`docker cp c:/ - | head`): nobody is left to tell.
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+      throw err;
+    }
     ctx.res.end();
   });
   r.add('PUT', '/containers/{id}/archive', async (ctx) => {
