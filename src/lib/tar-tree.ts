@@ -36,7 +36,9 @@ function devParts(rdev: number): { devmajor: number; devminor: number } {
 function headerOf(name: string, st: Stats): Entry | undefined {
   const base = {
     name,
-    mode: st.mode & 0o7777,
+    // With its type bits the mode is never 0, which tar-stream would replace by 0644;
+    // the encoder keeps only the permission and set-id bits.
+    mode: st.mode,
     uid: st.uid,
     gid: st.gid,
     mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000),

@@ -19,7 +19,7 @@ import { BerthError, conflict, internal, invalidArgument, isKind, messageOf } fr
 import * as gopath from '../../lib/gopath.js';
 import { packTree } from '../../lib/tar-tree.js';
 import { resolveUser } from '../runtime/user.js';
-import { resolveInRoot } from '../snapshots/scoped.js';
+import { hostPath, resolveInRoot } from '../snapshots/scoped.js';
 import { extractArchive } from '../snapshots/unpack.js';
 import { fileNotFound, statInRoot, type PathStat } from './path-stat.js';
 import type { ContainerRecord } from './record.js';
@@ -82,7 +82,7 @@ export async function archiveContainerPath(svc: ContainerService, rec: Container
     const { stat, comps } = await statInRoot(root, absPath, ref);
     const name = gopath.base(absPath);
     const out = begin({ ...stat, name });
-    await pipeline(packTree([root, ...comps].join('/'), name === '/' ? '' : name), out, { end: false });
+    await pipeline(packTree(hostPath(root, comps), name === '/' ? '' : name), out, { end: false });
   });
   svc.announce('archive-path', rec);
 }
