@@ -126,9 +126,10 @@ class Extractor {
     const comps = splitName(h.name, layer ? 'layer' : 'archive');
     const mode = (h.mode ?? 0o644) & 0o7777;
     if (comps.length === 0) {
-      // The layer's own root ("./"): only its metadata is taken. `docker cp` leaves its target as it is.
-      if (h.type === 'directory' && layer) await this.meta(this.root, h, mode, true);
-      else if (h.type !== 'directory') throw invalidArgument(`invalid archive entry "${h.name}": not a directory`);
+      // The layer's own root ("./"): only its metadata is taken. `docker cp` leaves its target
+      // as it is, and cannot turn it into a file.
+      if (layer && h.type === 'directory') await this.meta(this.root, h, mode, true);
+      if (!layer && h.type !== 'directory') throw invalidArgument(`invalid archive entry "${h.name}": not a directory`);
       return false;
     }
     const base = comps[comps.length - 1]!;
