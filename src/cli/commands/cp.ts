@@ -7,10 +7,10 @@
  *
  * `-` is a tar stream on stdout or stdin. Unless quiet (the default when stdout is not a
  * terminal), a `Successfully copied <size> to <dest>` line follows on stderr, the size being the
- * tar bytes transferred, with a progress line before it when stderr is a terminal.
+ * tar bytes transferred.
  */
 import type { Command } from 'commander';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import * as gopath from '../../lib/gopath.js';
 import { packTree } from '../../lib/tar-tree.js';
 import { type Cli, cliFor, requireArgs } from '../command.js';
@@ -75,37 +75,18 @@ function counted(src: AsyncIterable<Uint8Array>, count: { n: number }): Readable
 }
 
 /**
- * docker's progress line on a terminal stderr (aec escape codes: save/restore cursor, erase
- * line, column), refreshed every 75 ms; returns the function that clears it.
+ * Runs `copy`, then prints docker's summary unless quiet — even after a failure, as docker 28
+ * does. docker 28 has a progress line too, but its terminal check is made on a wrapped stream
+ * and never succeeds, so it is never shown; neither is ours.
  */
-function progress(err: Writable & { isTTY?: boolean }, header: string, count: { n: number }): () => void {
-  if (!err.isTTY) return () => undefined;
-  const size = () => humanSize(count.n, 3);
-  err.write('\x1b[s' + 'Preparing to copy...');
-  err.write('\x1b[?25l' + '\x1b[u' + '\x1b[2K' + header + size());
-  let last = 0;
-  const timer = setInterval(() => {
-    if (count.n === last) return;
-    last = count.n;
-    err.write(`\x1b[${header.length + 1}G` + '\x1b[0K' + size());
-  }, 75);
-  return () => {
-    clearInterval(timer);
-    err.write('\x1b[?25h' + '\x1b[u' + '\x1b[2K');
-  };
-}
-
-/** Runs `copy` with the progress line, then prints docker's summary (even after a failure, as docker 28 does). */
-async function withSummary(cli: Cli, cfg: CopyConfig, header: string, count: { n: number }, shownDest: string, copy: () => Promise<void>): Promise<void> {
+async function withSummary(cli: Cli, cfg: CopyConfig, count: { n: number }, shownDest: string, copy: () => Promise<void>): Promise<void> {
   if (cfg.quiet) return copy();
-  const stop = progress(cli.err, header, count);
   let failure: unknown;
   try {
     await copy();
   } catch (e) {
     failure = e;
   }
-  stop();
   cli.err.write(`Successfully copied ${humanSize(count.n, 3)} to ${shownDest}\n`);
   if (failure) throw failure;
 }
@@ -127,7 +108,7 @@ async function copyFromContainer(cli: Cli, cfg: CopyConfig): Promise<void> {
     // `-L` renames the link target's entries back to the link's name first.
     const followRename: Rename | undefined = rebaseName ? [gopath.splitPathDirEntry(src)[1], rebaseName] : undefined;
     const count = { n: 0 };
-    await withSummary(cli, cfg, 'Copying from container - ', count, dst, async () => {
+    await withSummary(cli, cfg, count, dst, async () => {
       const dstInfo = await copyInfoDestinationPath(dst);
       const { dstDir, rename } = prepareArchiveCopy(srcInfo, dstInfo);
       const renameAll = (name: string) => {
@@ -173,7 +154,7 @@ async function copyToContainer(cli: Cli, cfg: CopyConfig): Promise<void> {
     body = counted(packTree(sourceBase === '.' ? sourceDir : gopath.join(sourceDir, sourceBase), prefix === '/' ? '' : prefix), count);
     resolvedDst = dstDir;
   }
-  await withSummary(cli, cfg, 'Copying to container - ', count, `${cfg.container}:${dstInfo.path}`, async () => {
+  await withSummary(cli, cfg, count, `${cfg.container}:${dstInfo.path}`, async () => {
     await cli.client.request('PUT', archiveUrl(cfg.container), {
       query: { path: resolvedDst, noOverwriteDirNonDir: 'true', copyUIDGID: cfg.copyUIDGID ? 'true' : undefined },
       body,
@@ -204,7 +185,7 @@ export function registerCp(parent: Command): void {
       const cli = cliFor(self);
       const from = splitCpArg(args[0]!);
       const to = splitCpArg(args[1]!);
-      // Without -q given, progress is shown only when stdout is a terminal.
+      // Without -q given, the summary is printed only when stdout is a terminal.
       const quiet = self.getOptionValueSource('quiet') === 'cli' ? !!flags.quiet : !cli.out.isTTY;
       const cfg: CopyConfig = { container: from.container || to.container, source: from.path, dest: to.path, followLink: !!flags.followLink, copyUIDGID: !!flags.archive, quiet };
       if (from.container && to.container) throw new StatusError('copying between containers is not supported', 1);
