@@ -15,6 +15,7 @@ import { messageOf } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import { ApiServer } from '../api/server.js';
+import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerEventRoutes } from '../api/routes/events.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
@@ -116,6 +117,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerStatsRoutes(api.router, svc);
   registerExecRoutes(api, svc, new ExecService(svc));
   registerNetworkRoutes(api.router, svc, network, endpoints);
+  registerArchiveRoutes(api.router, svc);
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;

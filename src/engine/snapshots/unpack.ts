@@ -1,11 +1,12 @@
 /**
- * Safe layer extraction (lecture concept: an image layer is a tar of the changes it makes;
- * overlay whiteouts record deletions). Hostile layers are a classic escape (CVE-2014-6407,
- * CVE-2014-9356, node-tar's CVE-2021-32803…, see notes/security.md), so:
+ * Safe tar extraction, for image layers (lecture concept: an image layer is a tar of the changes
+ * it makes; overlay whiteouts record deletions) and for `docker cp` into a container. Hostile
+ * archives are a classic escape (CVE-2014-6407, CVE-2014-9356, node-tar's CVE-2021-32803…, see
+ * notes/security.md), so:
  *
- * - names are normalized: leading `/` stripped, `..` that would climb above the root rejected;
- * - every PARENT component is resolved scoped to the root, like chroot: a symlink met on the
- *   way is followed inside the layer (an absolute target restarts at the layer root; `..` stops
+ * - names are normalized: leading `/` stripped, `..` that would climb above the target rejected;
+ * - every PARENT component is resolved scoped to the root (scoped.ts), like chroot: a symlink met
+ *   on the way is followed inside the root (an absolute target restarts at the root; `..` stops
  *   at the root), never on the host;
  * - the FINAL component is never followed: an existing entry there is removed first and files
  *   are opened with O_EXCL|O_NOFOLLOW;
@@ -19,15 +20,16 @@
  * Why a per-component lstat walk is race-free here although Node has no openat()/openat2():
  * the target directory is a fresh staging directory private to the daemon. No container runs
  * on it and nothing else writes to it until it is renamed into place after extraction, so
- * nothing can swap a directory for a symlink between our check and our use.
+ * nothing can swap a directory for a symlink between our check and our use. `docker cp` extracts
+ * into a container's root only while the container is stopped or frozen, for the same reason.
  */
-import { createHash } from 'node:crypto';
 import { constants as C } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type tar from 'tar-stream';
-import { internal, invalidArgument } from '../../lib/errors.js';
+import { BerthError, internal, invalidArgument } from '../../lib/errors.js';
 import type { Host } from '../../host/host.js';
+import { resolveInRoot } from './scoped.js';
 import { walkLayer, type LayerEntry } from './walk.js';
 
 export interface UnpackResult {
@@ -46,25 +48,50 @@ type Entry = LayerEntry;
  * InvalidArgument (the caller discards `root`).
  */
 export async function unpackLayer(input: AsyncIterable<Uint8Array>, root: string, host: Host): Promise<UnpackResult> {
-  const ex = new Extractor(root, host);
+  const ex = new Extractor(root, host, { layer: true, base: [] });
   const diffId = await walkLayer(input, 'unpack', (e) => ex.entry(e), () => ex.finish());
   return { diffId, size: ex.size };
 }
 
+/** How `docker cp` extracts (PUT /containers/{id}/archive). */
+export interface CopyExtractOptions {
+  /** Refuse to replace a directory by a non-directory and vice versa (Docker's noOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
+  /** Owner of every entry instead of the archive's uid/gid (`docker cp -a` with a container user). */
+  owner?: { uid: number; gid: number };
+}
+
+/**
+ * Extracts a tar (or gzip-compressed tar) into the directory `base` (real components, already
+ * resolved) of the root file system `root`, with `docker cp` semantics: names are relative to
+ * `base`, symlinks on the way are resolved inside `root`, `.wh.*` names are ordinary files.
+ * The caller keeps the tree still meanwhile (a stopped or frozen container).
+ */
+export async function extractArchive(input: AsyncIterable<Uint8Array>, root: string, base: string[], host: Host, opts: CopyExtractOptions = {}): Promise<void> {
+  const ex = new Extractor(root, host, { ...opts, layer: false, base });
+  await walkLayer(input, 'extract', (e) => ex.entry(e), () => ex.finish(), 'archive');
+}
+
 /** Splits an entry name into components, stripping `/` and `.`; a `..` above the root is rejected. */
-export function splitName(name: string): string[] {
+export function splitName(name: string, what = 'layer'): string[] {
   const out: string[] = [];
   for (const c of name.split('/')) {
     if (c === '' || c === '.') continue;
     if (c === '..') {
-      if (out.length === 0) throw invalidArgument(`invalid layer entry "${name}": path escapes the layer root`);
+      if (out.length === 0) throw invalidArgument(`invalid ${what} entry "${name}": path escapes the ${what} root`);
       out.pop();
     } else out.push(c);
   }
   return out;
 }
 
-const MAX_LINKS = 40; // like the kernel's ELOOP limit
+interface ExtractorOptions extends CopyExtractOptions {
+  /** Layer semantics: `.wh.*` names are whiteouts and `./` carries the root's metadata. */
+  layer: boolean;
+  /** The directory entry names are relative to (resolved components below the root). */
+  base: string[];
+}
+
 const EUID = process.geteuid?.() ?? 0;
 const EGID = process.getegid?.() ?? 0;
 
@@ -77,6 +104,7 @@ class Extractor {
   constructor(
     private readonly root: string,
     private readonly host: Host,
+    private readonly opts: ExtractorOptions,
   ) {}
 
   private abs(rel: string[]): string {
@@ -94,21 +122,25 @@ class Extractor {
 
   /** Applies one entry; returns true when it consumed the entry's data. */
   private async apply(h: Header, data: AsyncIterable<Uint8Array>): Promise<boolean> {
-    const comps = splitName(h.name);
+    const { layer, base: into } = this.opts;
+    const comps = splitName(h.name, layer ? 'layer' : 'archive');
     const mode = (h.mode ?? 0o644) & 0o7777;
     if (comps.length === 0) {
-      // The layer's own root ("./"): only its metadata is taken.
-      if (h.type === 'directory') await this.meta(this.root, h, mode, true);
+      // The layer's own root ("./"): only its metadata is taken. `docker cp` leaves its target
+      // as it is, and cannot turn it into a file.
+      if (layer && h.type === 'directory') await this.meta(this.root, h, mode, true);
+      if (!layer && h.type !== 'directory') throw invalidArgument(`invalid archive entry "${h.name}": not a directory`);
       return false;
     }
     const base = comps[comps.length - 1]!;
-    const parent = await this.resolve(comps.slice(0, -1), true);
-    if (base.startsWith('.wh.')) {
+    const parent = await this.resolve([...into, ...comps.slice(0, -1)], true);
+    if (layer && base.startsWith('.wh.')) {
       await this.whiteout(parent, base);
       return false;
     }
     const rel = [...parent, base];
     const abs = this.abs(rel);
+    if (this.opts.noOverwriteDirNonDir) await this.checkOverwrite(rel, h.type === 'directory');
     switch (h.type) {
       case 'directory': {
         const st = await lstatOrNull(abs);
@@ -130,7 +162,8 @@ class Extractor {
             while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
           }
           // chown before chmod: chown clears set-id bits. A new file is already ours.
-          if ((h.uid ?? 0) !== EUID || (h.gid ?? 0) !== EGID) await fh.chown(h.uid ?? 0, h.gid ?? 0);
+          const { uid, gid } = this.owner(h);
+          if (uid !== EUID || gid !== EGID) await fh.chown(uid, gid);
           await fh.chmod(mode);
           const t = h.mtime ?? new Date(0);
           await fh.utimes(t, t);
@@ -142,18 +175,18 @@ class Extractor {
       }
       case 'symlink': {
         await this.create(rel, () => fs.symlink(h.linkname ?? '', abs));
-        await fs.lchown(abs, h.uid ?? 0, h.gid ?? 0);
+        await fs.lchown(abs, this.owner(h).uid, this.owner(h).gid);
         const t = h.mtime ?? new Date(0);
         await fs.lutimes(abs, t, t);
         return false;
       }
       case 'link': {
-        const tcomps = splitName(h.linkname ?? '');
+        const tcomps = splitName(h.linkname ?? '', layer ? 'layer' : 'archive');
         if (tcomps.length === 0) throw invalidArgument(`invalid hardlink "${h.name}": empty target`);
-        const tparent = await this.resolve(tcomps.slice(0, -1), false);
+        const tparent = await this.resolve([...into, ...tcomps.slice(0, -1)], false);
         const target = this.abs([...tparent, tcomps[tcomps.length - 1]!]);
         const st = await lstatOrNull(target);
-        if (!st) throw invalidArgument(`invalid hardlink "${h.name}": target "${h.linkname}" does not exist in the layer`);
+        if (!st) throw invalidArgument(`invalid hardlink "${h.name}": target "${h.linkname}" does not exist in the ${layer ? 'layer' : 'archive'}`);
         if (st.isDirectory()) throw invalidArgument(`invalid hardlink "${h.name}": target "${h.linkname}" is a directory`);
         if (target === abs) return false;
         await this.clear(rel);
@@ -165,7 +198,7 @@ class Extractor {
         await this.clear(rel);
         const r = await this.host.run('mkfifo', ['-m', mode.toString(8), abs]);
         if (r.code !== 0) throw internal(`mkfifo ${abs}: ${r.stderr.trim()}`);
-        if (await lstatOrNull(abs)) await fs.lchown(abs, h.uid ?? 0, h.gid ?? 0);
+        if (await lstatOrNull(abs)) await fs.lchown(abs, this.owner(h).uid, this.owner(h).gid);
         return false;
       }
       case 'character-device':
@@ -201,40 +234,30 @@ class Extractor {
    * semantics. Missing directories are created when `create` is set, otherwise InvalidArgument.
    */
   private async resolve(comps: string[], create: boolean): Promise<string[]> {
-    let cur: string[] = [];
-    const queue = [...comps];
-    let links = 0;
-    while (queue.length > 0) {
-      const c = queue.shift()!;
-      if (c === '' || c === '.') continue;
-      if (c === '..') {
-        cur.pop(); // at the root `..` stays at the root, as in a chroot
-        continue;
-      }
-      const next = [...cur, c];
-      const key = next.join('/');
-      if (this.dirs.has(key)) {
-        cur = next;
-        continue;
-      }
-      const abs = this.abs(next);
-      const st = await lstatOrNull(abs);
-      if (!st) {
-        if (!create) throw invalidArgument(`path "${comps.join('/')}" does not exist in the layer`);
-        await fs.mkdir(abs, 0o755);
-      } else if (st.isSymbolicLink()) {
-        if (++links > MAX_LINKS) throw invalidArgument(`path "${comps.join('/')}": too many levels of symbolic links`);
-        const target = await fs.readlink(abs);
-        if (target.startsWith('/')) cur = [];
-        queue.unshift(...target.split('/'));
-        continue;
-      } else if (!st.isDirectory()) {
-        throw invalidArgument(`path "${comps.join('/')}": "${key}" is not a directory`);
-      }
-      this.dirs.add(key);
-      cur = next;
+    const shown = comps.join('/');
+    let r;
+    try {
+      r = await resolveInRoot(this.root, comps, { followFinal: true, known: this.dirs, mkdir: create ? (abs) => fs.mkdir(abs, 0o755) : undefined });
+    } catch (err) {
+      // The root's own wording ("…: not a directory"), as this layer's or archive's fault.
+      if (err instanceof BerthError) throw invalidArgument(`path "${shown}": ${err.message.replace(/^\/[^:]*: /, '')}`);
+      throw err;
     }
-    return cur;
+    if (!r.exists) throw invalidArgument(`path "${shown}" does not exist in the ${this.opts.layer ? 'layer' : 'archive'}`);
+    if (!r.isDir) throw invalidArgument(`path "${shown}" is not a directory`);
+    return r.comps;
+  }
+
+  /** Docker's noOverwriteDirNonDir: an entry may not turn a directory into a non-directory or back. */
+  private async checkOverwrite(rel: string[], entryIsDir: boolean): Promise<void> {
+    const st = await lstatOrNull(this.abs(rel));
+    if (!st || st.isDirectory() === entryIsDir) return;
+    const [p, dest] = [`/${rel.join('/')}`, `/${this.opts.base.join('/')}`];
+    throw invalidArgument(entryIsDir ? `cannot overwrite non-directory "${p}" with directory "${dest}"` : `cannot overwrite directory "${p}" with non-directory "${dest}"`);
+  }
+
+  private owner(h: Header): { uid: number; gid: number } {
+    return this.opts.owner ?? { uid: h.uid ?? 0, gid: h.gid ?? 0 };
   }
 
   /**
@@ -263,7 +286,7 @@ class Extractor {
   }
 
   private async meta(abs: string, h: Header, mode: number, isDir: boolean): Promise<void> {
-    await fs.lchown(abs, h.uid ?? 0, h.gid ?? 0);
+    await fs.lchown(abs, this.owner(h).uid, this.owner(h).gid);
     if (isDir) await fs.chmod(abs, mode); // `abs` was just checked to be a real directory
   }
 

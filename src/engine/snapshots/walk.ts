@@ -14,9 +14,10 @@ export type LayerEntry = AsyncIterable<Uint8Array> & { header: tar.Header };
 /**
  * Visits every entry of the layer; `finish` runs once all entries were visited. Returns the diff
  * ID. Our own verdicts (BerthError) pass through, system-call failures are Internal, and tar or
- * gzip format errors are InvalidArgument.
+ * gzip format errors are InvalidArgument. `noun` names the tar in messages (`docker cp` archives
+ * are walked here too).
  */
-export async function walkLayer(input: AsyncIterable<Uint8Array>, what: string, visit: (e: LayerEntry) => Promise<void>, finish?: () => Promise<void>): Promise<string> {
+export async function walkLayer(input: AsyncIterable<Uint8Array>, what: string, visit: (e: LayerEntry) => Promise<void>, finish?: () => Promise<void>, noun = 'layer'): Promise<string> {
   const hash = createHash('sha256');
   const extract = tar.extract();
   let feedError: unknown;
@@ -46,8 +47,8 @@ export async function walkLayer(input: AsyncIterable<Uint8Array>, what: string, 
     extract.destroy(new Error(`${what} aborted`));
     await feed;
     if (reason instanceof BerthError) throw reason;
-    if ((reason as NodeJS.ErrnoException)?.syscall) throw internal(`${what} layer: ${messageOf(reason)}`, reason);
-    throw invalidArgument(`invalid layer tar: ${messageOf(reason)}`);
+    if ((reason as NodeJS.ErrnoException)?.syscall) throw internal(`${what} ${noun}: ${messageOf(reason)}`, reason);
+    throw invalidArgument(`invalid ${noun} tar: ${messageOf(reason)}`);
   }
   return `sha256:${hash.digest('hex')}`;
 }
