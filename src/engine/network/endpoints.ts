@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Host } from '../../host/host.js';
 import { invalidArgument, isKind, messageOf, notFound, permissionDenied } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
-import { addNetworkList, delNetworkList, type CniResult } from './cni.js';
+import { addNetworkList, CNI_VERSION, delNetworkList, type CniResult } from './cni.js';
 import { networkList } from './conflist.js';
 import { contains, parseCidr } from './ipnet.js';
 import { allocatePorts, type PortMapping } from './ports.js';
@@ -148,6 +148,19 @@ export class Endpoints {
     c.Networks = rest;
   }
 
+  /**
+   * The ADD result as the namespace shows it, for a DEL whose ADD result was lost in a crash:
+   * the firewall plugin finds the rules to remove by the addresses in it.
+   */
+  private async observedResult(netns: string, ifName: string): Promise<CniResult | undefined> {
+    const r = await this.host.run('nsenter', [`--net=${netns}`, 'ip', '-j', '-4', 'addr', 'show', 'dev', ifName]).catch(() => undefined);
+    if (!r || r.code !== 0) return undefined;
+    const info = (JSON.parse(r.stdout || '[]') as Array<{ address?: string; addr_info?: Array<{ local: string; prefixlen: number }> }>)[0];
+    const a = info?.addr_info?.[0];
+    if (!a) return undefined;
+    return { cniVersion: CNI_VERSION, interfaces: [{ name: ifName, mac: info.address, sandbox: netns }], ips: [{ address: `${a.local}/${a.prefixlen}`, interface: 0 }] };
+  }
+
   /** The gateway of the container's first user network, where the embedded DNS server listens. */
   embeddedDns(c: NetworkedContainer): string | undefined {
     for (const ep of Object.values(c.Networks ?? {})) {
@@ -168,7 +181,8 @@ export class Endpoints {
         const ifName = ep.IfName || `eth${index}`;
         index++;
         const runtimeConfig = name === Object.keys(c.Networks!)[0] && c.PortMappings?.length ? { portMappings: c.PortMappings.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP })) } : {};
-        await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName, runtimeConfig }, ep.Cni).catch((err) =>
+        const prev = ep.Cni ?? (await this.observedResult(netns, ifName));
+        await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName, runtimeConfig }, prev).catch((err) =>
           log.warn('network detach failed', { id: c.Id, network: name, error: messageOf(err) }),
         );
       }
