@@ -43,6 +43,8 @@ export class LogTail {
   private closed = false;
   private watcher?: fs.FSWatcher;
   private timer?: NodeJS.Timeout;
+  /** A read that failed while following in the background; `drain` reports it. */
+  private failure?: unknown;
 
   constructor(
     readonly file: string,
@@ -71,15 +73,24 @@ export class LogTail {
       // The directory, not the file: a watch on the file would be lost when it is replaced, and
       // it cannot be set before conmon creates the file.
       this.watcher = fs.watch(dir, (_event, name) => {
-        if (name === null || name === base) void this.wake();
+        if (name === null || name === base) this.kick();
       });
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
       // No directory (yet): the poll below still finds the file once it exists.
     }
-    this.timer = setInterval(() => void this.wake(), POLL_MS);
+    this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
-    void this.wake();
+    this.kick();
+  }
+
+  /** A read nobody waits for: a failure stops the following and is kept for `drain`. */
+  private kick(): void {
+    this.wake().catch((err: unknown) => {
+      this.failure ??= err;
+      this.watcher?.close();
+      if (this.timer) clearInterval(this.timer);
+    });
   }
 
   /** Reads what is there now (a no-op if a read is already going: it will read again). */
@@ -103,8 +114,9 @@ export class LogTail {
    * Resolves once everything written before this call has been consumed. (A pass under way may
    * already have passed the end before the last write; `wake` then has it read once more.)
    */
-  drain(): Promise<void> {
-    return this.wake();
+  async drain(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.wake();
   }
 
   /** Stops following and releases the file; a read in progress finishes first. */
