@@ -28,6 +28,8 @@ export interface EncodeOptions extends LogFilter {
 const NL = 0x0a;
 const SP = 0x20;
 const OUT_SIZE = 1 << 20;
+/** First output buffer: a follower of a quiet container never needs the big one. */
+const FIRST_SIZE = 64 << 10;
 const HEADER = 8;
 /** Longest timestamp this writes: RFC 3339 with nine fractional digits, `Z`, and a space. */
 const TS_ROOM = 31;
@@ -35,7 +37,7 @@ const TS_ROOM = 31;
 const SMALL = 64 << 10;
 
 /** One record's fields as byte offsets; filled by `scanRecord` (one object, reused). */
-export const rec = { stream: 0, full: false, timeEnd: 0, text: 0 };
+export const scanned = { stream: 0, full: false, timeEnd: 0, text: 0 };
 
 /**
  * Scans the record `buf[start, end)` (`end` at its newline): `TIME stdout|stderr F|P TEXT`.
@@ -47,16 +49,16 @@ export function scanRecord(buf: Buffer, start: number, end: number): boolean {
   while (i < limit && buf[i] !== SP) i++;
   if (i >= limit || i + 8 > end || buf[i + 7] !== SP || buf[i + 1] !== 0x73 || buf[i + 2] !== 0x74 || buf[i + 3] !== 0x64) return false;
   const c = buf[i + 4];
-  if (c === 0x6f && buf[i + 5] === 0x75 && buf[i + 6] === 0x74) rec.stream = 1; // stdout
-  else if (c === 0x65 && buf[i + 5] === 0x72 && buf[i + 6] === 0x72) rec.stream = 2; // stderr
+  if (c === 0x6f && buf[i + 5] === 0x75 && buf[i + 6] === 0x74) scanned.stream = 1; // stdout
+  else if (c === 0x65 && buf[i + 5] === 0x72 && buf[i + 6] === 0x72) scanned.stream = 2; // stderr
   else return false;
-  rec.timeEnd = i;
+  scanned.timeEnd = i;
   const tag = i + 8;
   if (tag >= end) return false;
-  rec.full = buf[tag] === 0x46; // 'F'
+  scanned.full = buf[tag] === 0x46; // 'F'
   let j = tag + 1;
   while (j < end && buf[j] !== SP) j++;
-  rec.text = j < end ? j + 1 : end;
+  scanned.text = j < end ? j + 1 : end;
   return true;
 }
 
@@ -77,11 +79,11 @@ export function recordSeconds(buf: Buffer, s: number, e: number): number {
   return utc - offset + digits(buf, s + 20, 9) / 1e9;
 }
 
-/** True when the scanned record (`rec`) passes the stream and time filters; sets `late` past `until`. */
+/** True when the scanned record (`scanned`) passes the stream and time filters; sets `late` past `until`. */
 export function passes(f: LogFilter, buf: Buffer, start: number, state?: { late: boolean }): boolean {
-  if (rec.stream === 1 ? !f.stdout : !f.stderr) return false;
+  if (scanned.stream === 1 ? !f.stdout : !f.stderr) return false;
   if (f.since === undefined && f.until === undefined) return true;
-  const t = recordSeconds(buf, start, rec.timeEnd);
+  const t = recordSeconds(buf, start, scanned.timeEnd);
   if (f.since !== undefined && t < f.since) return false;
   if (f.until !== undefined && t > f.until) {
     if (state) state.late = true;
@@ -91,7 +93,7 @@ export function passes(f: LogFilter, buf: Buffer, start: number, state?: { late:
 }
 
 export class LogEncoder {
-  private out = Buffer.allocUnsafe(OUT_SIZE);
+  private out = Buffer.allocUnsafe(FIRST_SIZE);
   private pos = 0;
   /** Where the open frame's header is (-1: none), and its stream. */
   private frameAt = -1;
@@ -118,10 +120,11 @@ export class LogEncoder {
       const s = start;
       start = nl + 1;
       if (!scanRecord(buf, s, nl) || !passes(o, buf, s, this.state)) continue;
-      const textLen = nl - rec.text;
+      const textLen = nl - scanned.text;
       const need = HEADER + TS_ROOM + textLen + 1;
       if (this.pos + need > this.out.length) {
-        await this.flush();
+        // Full: from now on output comes in bulk, so send it in big chunks.
+        await this.flush(OUT_SIZE);
         if (need > this.out.length) this.out = Buffer.allocUnsafe(need);
       }
       this.put(buf, s, nl);
@@ -130,7 +133,7 @@ export class LogEncoder {
 
   /** Writes the scanned record; room was made by the caller. */
   private put(buf: Buffer, start: number, end: number): void {
-    const stream = rec.stream;
+    const stream = scanned.stream;
     const out = this.out;
     if (!this.o.raw) {
       if (this.frameAt >= 0 && this.frameStream !== stream) this.closeFrame();
@@ -143,16 +146,16 @@ export class LogEncoder {
       }
     }
     if (this.o.timestamps && !this.midLine[stream]) this.putTime(buf, start);
-    this.pos += buf.copy(out, this.pos, rec.text, end);
-    this.midLine[stream] = !rec.full;
-    if (rec.full) {
+    this.pos += buf.copy(out, this.pos, scanned.text, end);
+    this.midLine[stream] = !scanned.full;
+    if (scanned.full) {
       out[this.pos++] = NL;
       if (this.frameAt >= 0) this.closeFrame();
     }
   }
 
   private putTime(buf: Buffer, start: number): void {
-    const e = rec.timeEnd;
+    const e = scanned.timeEnd;
     const out = this.out;
     if (isConmonTime(buf, start, e) && buf[e - 6] === 0x2b && buf[e - 5] === 0x30 && buf[e - 4] === 0x30 && buf[e - 2] === 0x30 && buf[e - 1] === 0x30) {
       // Already UTC with nine digits: Docker's form is the same bytes with `Z` for `+00:00`.
@@ -176,17 +179,17 @@ export class LogEncoder {
   }
 
   /** Sends what is encoded so far (a line still in pieces goes out as its own frame). */
-  async flush(): Promise<void> {
+  async flush(nextSize = this.out.length): Promise<void> {
     if (this.frameAt >= 0) this.closeFrame();
     if (this.pos === 0) return;
     let chunk: Buffer;
-    if (this.pos < SMALL) {
-      // Following a quiet container: copy the little there is and keep the big buffer.
+    if (this.pos < SMALL && nextSize === this.out.length) {
+      // Following a quiet container: copy the little there is and keep the buffer.
       chunk = Buffer.from(this.out.subarray(0, this.pos));
     } else {
       // The sink may hold on to the chunk until it is written: later output gets a new buffer.
       chunk = this.out.subarray(0, this.pos);
-      this.out = Buffer.allocUnsafe(OUT_SIZE);
+      this.out = Buffer.allocUnsafe(nextSize);
     }
     this.pos = 0;
     await this.emit(chunk);
@@ -218,7 +221,7 @@ export async function tailOffset(fh: FileHandle, size: number, lines: number, f:
       const prev = end === 0 ? -1 : view.lastIndexOf(NL, end - 1);
       if (prev < 0 && lo > 0) break;
       const s = prev + 1;
-      if (scanRecord(view, s, end) && rec.full && passes(f, view, s) && ++count > lines) return lo + end + 1;
+      if (scanRecord(view, s, end) && scanned.full && passes(f, view, s) && ++count > lines) return lo + end + 1;
       end = prev;
     }
     if (lo === 0) break;

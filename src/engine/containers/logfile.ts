@@ -8,7 +8,7 @@
  * new file at the same path (a rotation or a reopen), being truncated in place, and being
  * deleted (`rm`; the open descriptor still reads what was written).
  *
- * Reads are large (1 MiB) and land in one reusable buffer; the consumer is handed the bytes and
+ * Reads are large (up to 1 MiB once there is a backlog) and land in one reusable buffer; the consumer is handed the bytes and
  * says how many it used (whole records), the unused tail is carried to the next read. No byte is
  * handed over twice and none is skipped, because the position only moves by what was read.
  */
@@ -17,6 +17,8 @@ import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 const READ_SIZE = 1 << 20;
+/** First read buffer: following a quiet container needs no more; a read that fills it grows it. */
+const FIRST_SIZE = 64 << 10;
 /**
  * inotify drops events when its queue overflows (a container writing very fast), and a watch
  * cannot be set on a directory that does not exist yet; a slow poll bounds how long either can
@@ -37,7 +39,7 @@ export class LogTail {
   /** File position of the next read; `carry` bytes before it were read but not yet used. */
   private pos: number;
   private carry = 0;
-  private buf = Buffer.allocUnsafe(READ_SIZE);
+  private buf = Buffer.allocUnsafe(FIRST_SIZE);
   private running?: Promise<void>;
   private again = false;
   private closed = false;
@@ -161,13 +163,10 @@ export class LogTail {
     const fh = this.fh!;
     for (;;) {
       if (this.closed || (this.pos - this.carry >= this.limit && this.carry === 0)) return;
-      if (this.carry === this.buf.length) {
-        // One record larger than the buffer: make room rather than stall.
-        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-        this.buf.copy(bigger, 0, 0, this.carry);
-        this.buf = bigger;
-      }
-      const { bytesRead } = await fh.read(this.buf, this.carry, this.buf.length - this.carry, this.pos);
+      // One record larger than the buffer: make room rather than stall.
+      if (this.carry === this.buf.length) this.grow(this.buf.length * 2);
+      const room = this.buf.length - this.carry;
+      const { bytesRead } = await fh.read(this.buf, this.carry, room, this.pos);
       if (bytesRead === 0) {
         // Truncated in place (copytruncate rotation): start over at the new beginning.
         if ((await fh.stat()).size < this.pos) {
@@ -182,15 +181,19 @@ export class LogTail {
       const used = await this.consumer.consume(this.buf.subarray(0, have));
       this.buf.copyWithin(0, used, have);
       this.carry = have - used;
+      // A full read means a backlog: read the rest in large steps, with fewer system calls.
+      if (bytesRead === room && this.buf.length < READ_SIZE) this.grow(READ_SIZE);
     }
   }
 
+  private grow(size: number): void {
+    const bigger = Buffer.allocUnsafe(size);
+    this.buf.copy(bigger, 0, 0, this.carry);
+    this.buf = bigger;
+  }
+
   private async finishCarry(): Promise<void> {
-    if (this.carry === this.buf.length) {
-      const bigger = Buffer.allocUnsafe(this.buf.length + 1);
-      this.buf.copy(bigger);
-      this.buf = bigger;
-    }
+    if (this.carry === this.buf.length) this.grow(this.buf.length + 1);
     this.buf[this.carry] = 0x0a;
     await this.consumer.consume(this.buf.subarray(0, this.carry + 1));
     this.carry = 0;
