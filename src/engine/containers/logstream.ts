@@ -37,7 +37,10 @@ export interface LogSink {
   signal: AbortSignal;
 }
 
-/** A record written this long after `until` cannot qualify any more: conmon stamps on arrival. */
+/**
+ * conmon stamps a record when it reads the container's output and writes it right after, so a
+ * record stamped at or before `until` is in the file this soon after `until`; then the follow ends.
+ */
 const UNTIL_GRACE_MS = 250;
 
 /** Whether a follow of `rec` starts (Docker: only a running container is followed). */
@@ -74,8 +77,8 @@ export async function streamLogs(svc: ContainerService, rec: ContainerRecord, re
       await end!.done;
     }
     if (sink.signal.aborted) return;
-    // Not following, or the follow ended: the container's monitor has exited or the record is
-    // gone, so what is in the file now is all there is.
+    // Not following, or the follow ended (the container stopped — its monitor has exited, so the
+    // file is complete — or was removed, or `until` has passed): send what the file holds, end.
     await reader.drain();
     await enc.flush();
   } finally {
