@@ -46,8 +46,8 @@ async function main(): Promise<number> {
   const work = join(root, 'work');
   mkdirSync(work);
   const sides: Contender[] = [
-    { label: 'Berth', results: { errors: {} }, absent: o.skipBerth ? 'skipped' : undefined },
-    { label: 'Docker', results: { errors: {} }, absent: o.skipDocker ? 'skipped' : undefined },
+    { label: 'Berth', results: { errors: {}, missing: {} }, absent: o.skipBerth ? 'skipped' : undefined },
+    { label: 'Docker', results: { errors: {}, missing: {} }, absent: o.skipDocker ? 'skipped' : undefined },
   ];
 
   let teardown: Promise<string[]> | undefined;
@@ -133,13 +133,19 @@ async function main(): Promise<number> {
       `run --rm over ${o.runs} runs after ${o.warmups} warm-ups; run -d and rm -f per operation over ${o.containers} containers; ` +
       `ps over ${o.runs} runs. The CLI alone (\`docker --version\`) takes ${overhead.toFixed(0)} ms of each.`,
   );
+  if (o.only.has('logs')) {
+    notes.push(`logs: a busybox container writes ${o.logsMB} MB as 98-byte lines (\`yes … | head -c\`) and exits; \`docker logs c > /dev/null\` ` +
+      `is timed over ${o.logsRuns} runs after one untimed read that checks every byte arrived. Docker keeps the log with its default json-file driver, ` +
+      'Berth in conmon\'s k8s-file log; both send one multiplexed frame per line, which the CLI demultiplexes.');
+  }
+  if (o.only.has('exec')) notes.push(`exec: \`docker exec c true\` into one running busybox container, ${o.runs} runs after ${o.warmups} warm-ups; an engine without exec is shown as missing.`);
   notes.push(`Load average at start ${loadAtStart}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}: other work on the machine shows up as noise in every figure.`);
   if (!o.skipDocker) {
     notes.push('Docker runs with `--bridge=none --iptables=false` (networking is benchmarked in a later issue), its own cgroup parent and daemon.json, ' +
       'and starts its own containerd under the run\'s data and exec roots.');
   }
-  const side = (s: Contender): Side => (s.absent && !Object.keys(s.results).some((k) => k !== 'errors') ? { absent: s.absent } : { results: s.results });
-  const table = renderTable(buildRows(side(sides[0]!), side(sides[1]!), o.containers, big ? big.bytes / 1e6 : undefined, o.only));
+  const side = (s: Contender): Side => (s.absent && !Object.keys(s.results).some((k) => k !== 'errors' && k !== 'missing') ? { absent: s.absent } : { results: s.results });
+  const table = renderTable(buildRows(side(sides[0]!), side(sides[1]!), o.containers, big ? big.bytes / 1e6 : undefined, o.only, o.logsMB));
   process.stdout.write('\n' + table + '\n\n' + notes.map((n) => `- ${n}`).join('\n') + '\n');
   if (o.write ?? isFullRun(o)) {
     const file = join(repoRoot, 'BENCHMARKS.md');

@@ -9,6 +9,7 @@ import { docker, dockerOk, getJson, type Engine, type Memory } from './engines.j
 import type { ImageArchive } from './images.js';
 import type { BenchOptions } from './options.js';
 import { run, sleep } from './proc.js';
+import { measureExec, measureLogs } from './streams.js';
 
 export interface EngineResults {
   /** Milliseconds per sample. */
@@ -18,11 +19,17 @@ export interface EngineResults {
   rmF?: number[];
   /** Milliseconds per load of `bytes`. */
   load?: { ms: number[]; bytes: number };
+  /** Milliseconds per `docker logs` of a log of `bytes`. */
+  logs?: { ms: number[]; bytes: number };
+  /** Milliseconds per `docker exec c true`. */
+  exec?: number[];
   mem?: Memory;
   /** Berth only: stage → milliseconds per `run -d`, from the daemon's own trace (/berth/trace/{id}). */
   stages?: Record<string, number[]>;
   /** metric → error text, when that measurement failed. */
   errors: Record<string, string>;
+  /** metric → why the engine cannot be measured on it (a feature it does not have yet). */
+  missing: Record<string, string>;
 }
 
 /** One engine under test; `engine` is unset when it was skipped or did not start. */
@@ -33,13 +40,13 @@ export interface Contender {
   results: EngineResults;
 }
 
-type Metric = 'run' | 'rund' | 'ps' | 'rm' | 'load';
+type Metric = 'run' | 'rund' | 'ps' | 'rm' | 'load' | 'logs' | 'exec';
 
 /**
  * Takes `count` samples of `fn` per engine, alternating engines; an engine whose command fails
  * drops out of this metric with the error recorded. Returns the samples per contender.
  */
-async function alternate(sides: Contender[], metric: Metric, count: number, stop: () => boolean,
+export async function alternate(sides: Contender[], metric: Metric, count: number, stop: () => boolean,
   fn: (e: Engine, i: number) => Promise<number>): Promise<Map<Contender, number[]>> {
   const out = new Map(sides.map((s) => [s, [] as number[]]));
   for (let i = 0; i < count && !stop(); i++) {
@@ -166,6 +173,9 @@ export async function measureAll(o: BenchOptions, all: Contender[], busybox: Ima
       }
     }
   }
+
+  if (o.only.has('logs') && !stop()) await measureLogs(o, sides, stop, say);
+  if (o.only.has('exec') && !stop()) await measureExec(o, sides, stop, say);
 
   if (o.only.has('load') && big && !stop()) {
     say(`docker load of ${(big.bytes / 1e6).toFixed(0)} MB: ${o.loadRuns} runs per engine`);

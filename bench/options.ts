@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 /** The measurements, by the short names `--only` accepts. */
-export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem'] as const;
+export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec'] as const;
 export type Metric = (typeof METRICS)[number];
 
 export interface BenchOptions {
@@ -18,6 +18,9 @@ export interface BenchOptions {
   /** Containers started for run -d / ps / memory / rm -f. */
   containers: number;
   loadRuns: number;
+  /** Size of the log `docker logs` reads, and timed reads of it. */
+  logsMB: number;
+  logsRuns: number;
   skipBerth: boolean;
   skipDocker: boolean;
   /** true/false when given, undefined = write only on a full run. */
@@ -60,6 +63,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--warmups <n>', 'untimed warm-up runs before run --rm and ps', nonNegative, 2)
     .option('--containers <n>', 'containers for run -d, ps, memory and rm -f', positive, 20)
     .option('--load-runs <n>', 'timed docker load repetitions', positive, 5)
+    .option('--logs-mb <n>', 'size of the log docker logs reads, MB', positive, 100)
+    .option('--logs-runs <n>', 'timed docker logs repetitions', positive, 5)
     .option('--skip-berth', 'measure the reference dockerd only', false)
     .option('--skip-docker', 'measure Berth only', false)
     .option('--write', 'write BENCHMARKS.md even on a partial run')
@@ -73,6 +78,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     warmups: number;
     containers: number;
     loadRuns: number;
+    logsMb: number;
+    logsRuns: number;
     skipBerth: boolean;
     skipDocker: boolean;
     write?: boolean;
@@ -88,6 +95,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     warmups: o.warmups,
     containers: o.containers,
     loadRuns: o.loadRuns,
+    logsMB: o.logsMb,
+    logsRuns: o.logsRuns,
     skipBerth: o.skipBerth,
     skipDocker: o.skipDocker,
     write: given ? o.write : undefined,
@@ -98,5 +107,5 @@ export function parseOptions(argv: string[]): BenchOptions {
 
 /** True when every metric runs on both engines with the default sizes, i.e. a run worth recording. */
 export function isFullRun(o: BenchOptions): boolean {
-  return o.only.size === METRICS.length && !o.skipBerth && !o.skipDocker && o.containers === 20;
+  return o.only.size === METRICS.length && !o.skipBerth && !o.skipDocker && o.containers === 20 && o.logsMB === 100;
 }

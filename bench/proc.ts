@@ -27,6 +27,8 @@ export interface RunOptions {
   input?: string;
   /** Pass stdout/stderr through to ours instead of capturing (for long installs). */
   inherit?: boolean;
+  /** Send stdout to /dev/null (timing a command whose output is large, not our reading of it). */
+  discardStdout?: boolean;
 }
 
 /** Runs `cmd args…` and resolves with its exit code, output and wall time; never rejects on exit code. */
@@ -35,7 +37,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const t0 = performance.now();
     const child = spawn(cmd, args, {
       env: opts.env ?? process.env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.inherit ? 'inherit' : 'pipe', opts.inherit ? 'inherit' : 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.inherit ? 'inherit' : opts.discardStdout ? 'ignore' : 'pipe', opts.inherit ? 'inherit' : 'pipe'],
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -40,6 +40,8 @@ function cell(side: Side, metric: string, value: (r: EngineResults) => number | 
   const v = value(side.results);
   if (v !== undefined) return { text: fmt(v, side.results), v };
   const err = side.results.errors[metric];
+  const missing = side.results.missing[metric];
+  if (missing) return { text: `missing: ${missing.length > 90 ? missing.slice(0, 87) + '…' : missing}` };
   return { text: err ? `error: ${err.length > 90 ? err.slice(0, 87) + '…' : err}` : '—' };
 }
 
@@ -62,11 +64,12 @@ const ms = (xs: number[] | undefined) => (xs && xs.length ? median(xs) : undefin
 const fmtMs = (pick: (r: EngineResults) => number[] | undefined) => (v: number, r: EngineResults) => `${v.toFixed(0)} ms (p90 ${p90(pick(r)!).toFixed(0)})`;
 const mbps = (r: EngineResults) => (r.load && r.load.ms.length ? r.load.bytes / 1e6 / (median(r.load.ms) / 1000) : undefined);
 const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
+const logsMbps = (r: EngineResults) => (r.logs && r.logs.ms.length ? r.logs.bytes / 1e6 / (median(r.logs.ms) / 1000) : undefined);
 
 /** The table rows, in the order of the issue's benchmark list. */
-export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: number | undefined, only: Set<string>): Row[] {
+export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: number | undefined, only: Set<string>, logsMB = 100): Row[] {
   const third: Target = { text: '≤ 0.33', ok: (r) => r <= 1 / 3 };
-  const keys = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'mem'];
+  const keys = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'mem', 'logs', 'exec'];
   return [
     row('`run --rm busybox true`', 'run', berth, dockerSide, (r) => ms(r.runRm), fmtMs((r) => r.runRm), third),
     row(`\`run -d busybox sleep 3600\` (per op, ×${n})`, 'rund', berth, dockerSide, (r) => ms(r.runD), fmtMs((r) => r.runD), third),
@@ -79,6 +82,10 @@ export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: numb
       (v) => mib(v), { text: '< 1.00', ok: (r) => r < 1 }),
     row(`memory with monitors (+ conmon vs + containerd-shim), ${n} running`, 'mem', berth, dockerSide,
       (r) => (r.mem ? r.mem.daemonKb + r.mem.monitorsKb : undefined), (v, r) => `${mib(v)} (${r.mem!.monitors} monitors)`),
+    row(`\`logs\` of a ${logsMB} MB log (throughput)`, 'logs', berth, dockerSide, logsMbps,
+      (v, r) => `${v.toFixed(1)} MB/s (${(median(r.logs!.ms) / 1000).toFixed(2)} s; best ${(r.logs!.bytes / 1e3 / Math.min(...r.logs!.ms)).toFixed(1)} MB/s)`,
+      { text: '≥ 1.00', ok: (r) => r >= 1 }),
+    row('`exec c true`', 'exec', berth, dockerSide, (r) => ms(r.exec), fmtMs((r) => r.exec), third),
   ].filter((_r, i) => only.has(keys[i]!));
 }
 
@@ -99,7 +106,7 @@ export function renderSection(info: MachineInfo, table: string, notes: string[])
   const v = Object.entries(info.versions).map(([k, val]) => `${k}: ${val}`).join('; ');
   return [
     BEGIN,
-    '## Engine: Berth vs. Docker (issue 2)',
+    '## Engine: Berth vs. Docker (issues 2 and 3)',
     '',
     `Measured ${info.date} on ${info.nproc} × ${info.cpu}, ${info.memGiB} GiB RAM, kernel ${info.kernel} (${info.os}).`,
     '',
@@ -124,8 +131,8 @@ export function writeBenchmarks(file: string, section: string): void {
     '`npm run bench` (as root) installs Debian\'s `docker.io` if missing, starts that dockerd and Berth\'s',
     'daemon each on its own socket, data root and exec root under a temp dir, measures, tears both down',
     'and rewrites the section below. Quick runs: `node dist/bench/main.js --only run,load --runs 5`',
-    '(metrics: run, rund, ps, rm, load, mem), `--skip-berth` / `--skip-docker`, `--containers N`,',
-    '`--load-runs N`, `-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
+    '(metrics: run, rund, ps, rm, load, mem, logs, exec), `--skip-berth` / `--skip-docker`, `--containers N`,',
+    '`--load-runs N`, `--logs-mb N`, `--logs-runs N`, `-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
     'change this file unless `--write` is given. The ~250 MB load image is built once with debootstrap',
     'and cached in /var/cache/berth-bench/.',
     '',

@@ -69,7 +69,7 @@ async function signal(svc: ContainerService, rec: ContainerRecord, sig: number):
 export async function stopContainer(svc: ContainerService, rec: ContainerRecord, timeoutSec?: number, sigName?: string): Promise<boolean> {
   const sent = await svc.withLock(rec.Id, async () => {
     if (rec.State.Status === 'restarting') {
-      cancelRestart(rec);
+      cancelRestart(svc, rec);
       rec.State.ManuallyStopped = true;
       await svc.save(rec);
       return false;
@@ -98,7 +98,7 @@ export async function stopContainer(svc: ContainerService, rec: ContainerRecord,
 export async function killContainer(svc: ContainerService, rec: ContainerRecord, sigName?: string): Promise<void> {
   const sig = parseSignal(sigName, 'SIGKILL');
   await svc.withLock(rec.Id, async () => {
-    if (rec.State.Status === 'restarting') cancelRestart(rec);
+    if (rec.State.Status === 'restarting') cancelRestart(svc, rec);
     check('kill', rec.State.Status, rec.Id);
     if (sig === constants.signals.SIGKILL || sig === parseSignal(rec.Config.StopSignal)) {
       rec.State.ManuallyStopped = true;

@@ -2,10 +2,10 @@
  * Container logs. conmon writes each chunk of a container's output to a "k8s-file" log:
  *   `<RFC3339Nano time> <stdout|stderr> <P|F> <text>`
  * where `P` marks a partial line (no newline yet) and `F` a full one. This module parses that
- * file for `logs` and follows it for `attach` and `logs -f`.
+ * file into entries for `attach`; `logs` streams it through logstream.ts.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import { LogTail } from './logfile.js';
 
 export interface LogEntry {
   time: string; // RFC3339Nano as conmon wrote it
@@ -88,49 +88,22 @@ export async function readLog(file: string, q: LogQuery): Promise<{ entries: Log
 
 /**
  * Follows the log from byte `offset`, calling `onEntry` for each new entry, until `stop()` is
- * called; `stop` drains what is already written before it resolves.
+ * called; `stop` drains what is already written before it resolves. (`logs` itself goes through
+ * logstream.ts, which encodes records in place instead of making entries.)
  */
 export function followLog(file: string, offset: number, onEntry: (e: LogEntry) => void): { stop: () => Promise<void> } {
-  let pos = offset;
-  let pending = Buffer.alloc(0);
-  let reading: Promise<void> = Promise.resolve();
-  let stopped = false;
-  const readMore = () =>
-    (reading = reading.then(async () => {
-      const fh = await fsp.open(file, 'r').catch(() => undefined);
-      if (!fh) return;
-      try {
-        const chunk = Buffer.alloc(1 << 16);
-        for (;;) {
-          const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
-          if (bytesRead === 0) break;
-          pos += bytesRead;
-          const { entries, rest } = parseLog(Buffer.concat([pending, chunk.subarray(0, bytesRead)]));
-          pending = Buffer.from(rest);
-          entries.forEach(onEntry);
-        }
-      } finally {
-        await fh.close();
-      }
-    }));
-  let watcher: fs.FSWatcher | undefined;
-  const watch = () => {
-    if (stopped) return;
-    try {
-      watcher = fs.watch(file, () => void readMore());
-    } catch {
-      // The log appears when conmon starts; poll until it does (or the follower is stopped).
-      setTimeout(watch, 10).unref();
-      return;
-    }
-    void readMore();
-  };
-  watch();
+  const tail = new LogTail(file, offset, {
+    consume(buf) {
+      const { entries, rest } = parseLog(buf);
+      entries.forEach(onEntry);
+      return buf.length - rest.length;
+    },
+  });
+  tail.follow();
   return {
     async stop() {
-      stopped = true;
-      await readMore();
-      watcher?.close();
+      await tail.drain();
+      await tail.close();
     },
   };
 }

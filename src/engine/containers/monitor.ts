@@ -54,6 +54,9 @@ export async function finalizeExit(svc: ContainerService, rec: ContainerRecord, 
   await fsp.rm(svc.opts.runtime.exitFile(rec.Id), { force: true });
   rec.State = { ...rec.State, Status: 'exited', Pid: 0, ExitCode: code, OOMKilled: oom, FinishedAt: new Date().toISOString() };
   await svc.save(rec);
+  // Decided before the exit is announced (Docker too is `restarting` by its `die` event), so
+  // whoever hears the exit knows whether the container will run again.
+  if (!rec.HostConfig.AutoRemove && shouldRestart(rec)) scheduleRestart(svc, rec);
   if (oom) svc.announce('oom', rec);
   svc.announce('die', rec, { exitCode: String(code) });
   svc.emit('exit', rec.Id, code);
@@ -61,7 +64,7 @@ export async function finalizeExit(svc: ContainerService, rec: ContainerRecord, 
     await removeContainer(svc, rec, { force: true, volumes: true }).catch((err: unknown) => log.warn('auto-remove failed', { id: rec.Id, error: messageOf(err) }));
     return;
   }
-  if (shouldRestart(rec)) scheduleRestart(svc, rec);
+  svc.settle(rec);
 }
 
 function shouldRestart(rec: ContainerRecord): boolean {
@@ -86,24 +89,31 @@ function scheduleRestart(svc: ContainerService, rec: ContainerRecord): void {
   rec.State.Status = 'restarting';
   const t = setTimeout(() => {
     pending.delete(rec.Id);
+    // A log follower arriving while the start is under way (the record reads `exited` then)
+    // must still follow: the start is coming.
+    const started = svc.expectStart(rec.Id);
     void svc.withLock(rec.Id, async () => {
       if (rec.State.Status !== 'restarting') return;
       rec.State.Status = 'exited';
       rec.RestartCount++;
       await startContainer(svc, rec);
       svc.announce('restart', rec);
-    }).catch((err) => log.warn('restart failed', { id: rec.Id, error: messageOf(err) }));
+    })
+      .catch((err) => log.warn('restart failed', { id: rec.Id, error: messageOf(err) }))
+      .finally(started);
   }, delay);
   t.unref();
   pending.set(rec.Id, t);
 }
 
 /** Cancels a pending policy restart (stop, kill and rm call this). */
-export function cancelRestart(rec: ContainerRecord): void {
+export function cancelRestart(svc: ContainerService, rec: ContainerRecord): void {
   const t = pending.get(rec.Id);
   if (t) clearTimeout(t);
   pending.delete(rec.Id);
-  if (rec.State.Status === 'restarting') rec.State.Status = 'exited';
+  if (rec.State.Status !== 'restarting') return;
+  rec.State.Status = 'exited';
+  svc.settle(rec);
 }
 
 /** Handles an exit file for `id`, if the container is one of ours and the file is complete. */

@@ -17,7 +17,7 @@ export interface RemoveOptions {
 
 /** Removes a stopped container. Call with the container's lock held. */
 export async function removeContainer(svc: ContainerService, rec: ContainerRecord, opts: RemoveOptions): Promise<void> {
-  cancelRestart(rec);
+  cancelRestart(svc, rec);
   check('remove', rec.State.Status, rec.Id);
   // An exited container was released when it exited; a created one may hold a prepared sandbox,
   // and a dead one may still hold runtime state.
@@ -42,7 +42,7 @@ export async function removeByRequest(svc: ContainerService, rec: ContainerRecor
     const step = await svc.withLock(rec.Id, async () => {
       // An auto-remove container may already be gone once it exited.
       if (!svc.find(rec.Id)) return undefined;
-      cancelRestart(rec);
+      cancelRestart(svc, rec);
       if (opts.force && ['running', 'paused'].includes(rec.State.Status)) {
         rec.State.ManuallyStopped = true;
         const done = exited(svc, rec, 30_000);

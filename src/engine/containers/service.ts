@@ -29,13 +29,18 @@ export interface ServiceOptions {
   network?: ContainerNetworking;
 }
 
-/** Lifecycle events: `start`, `exit` (id, exitCode), `destroy`, and Docker-shaped `event`s. */
+/**
+ * Lifecycle events: `start`, `exit` (id, exitCode), `stopped` (exited with no start coming),
+ * `destroy`, and Docker-shaped `event`s.
+ */
 export class ContainerService extends EventEmitter {
   readonly store: RecordStore;
   /** Input of `-i` containers, shared by every attached client. */
   readonly stdin = new StdinHub();
   private byId = new Map<string, ContainerRecord>();
   private locks = new Map<string, Promise<unknown>>();
+  /** Containers between the stop and the start of a `docker restart` (a count per id). */
+  private restarts = new Map<string, number>();
 
   constructor(readonly opts: ServiceOptions) {
     super();
@@ -112,6 +117,37 @@ export class ContainerService extends EventEmitter {
     } finally {
       if (this.locks.get(id) === tail) this.locks.delete(id);
     }
+  }
+
+  /**
+   * Marks `id` as about to be started again right after it stops (`docker restart`); call the
+   * returned function once the start was made or failed.
+   */
+  expectStart(id: string): () => void {
+    this.restarts.set(id, (this.restarts.get(id) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = this.restarts.get(id)! - 1;
+      if (n > 0) this.restarts.set(id, n);
+      else this.restarts.delete(id);
+      const rec = this.byId.get(id);
+      if (rec) this.settle(rec);
+    };
+  }
+
+  /** True while a `docker restart` of `id` is between its stop and its start. */
+  startComing(id: string): boolean {
+    return this.restarts.has(id);
+  }
+
+  /**
+   * Emits `stopped` if `rec` has exited and nothing will start it again by itself (no restart
+   * policy restart pending, no `docker restart` under way): where `logs -f` ends.
+   */
+  settle(rec: ContainerRecord): void {
+    if ((rec.State.Status === 'exited' || rec.State.Status === 'dead') && !this.restarts.has(rec.Id)) this.emit('stopped', rec.Id);
   }
 
   /** Emits a Docker-shaped container event (consumed by `/events` in a later stage). */

@@ -6,7 +6,6 @@ import { createContainer, type CreateRequest } from '../../containers/create.js'
 import { exportContainer } from '../../containers/export.js';
 import { listContainers } from '../../containers/filter.js';
 import { killContainer, pauseContainer, stopContainer, unpauseContainer, waitContainer, type WaitCondition } from '../../containers/lifecycle.js';
-import { dockerTime, frame, readLog, followLog } from '../../containers/logs.js';
 import { pruneContainers, removeByRequest } from '../../containers/remove.js';
 import { inspectView, listView } from '../../containers/render.js';
 import type { ContainerService } from '../../containers/service.js';
@@ -15,60 +14,14 @@ import { check } from '../../containers/state.js';
 import { topContainer } from '../../containers/top.js';
 import type { ApiServer } from '../server.js';
 import { boolParam, filtersParam, sendEmpty, sendJson, type Ctx } from '../router.js';
-import { streamContentType } from '../../attach/hijack.js';
 import { attachHandler } from './attach.js';
-
-function timeParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (!v || v === '0') return undefined;
-  const n = Number(v);
-  if (Number.isNaN(n)) throw invalidArgument(`invalid value for ${name}: ${v}`);
-  return n;
-}
+import { logsHandler } from './logs.js';
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid value for ${name}: ${v}`);
   return Number(v);
-}
-
-async function logs(svc: ContainerService, ctx: Ctx): Promise<void> {
-  const rec = svc.get(ctx.params.id!);
-  const q = ctx.query;
-  const stdout = boolParam(q, 'stdout');
-  const stderr = boolParam(q, 'stderr');
-  if (!stdout && !stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
-  const tailRaw = q.get('tail');
-  const tail = !tailRaw || tailRaw === 'all' ? undefined : Math.max(0, parseInt(tailRaw, 10) || 0);
-  const timestamps = boolParam(q, 'timestamps');
-  const tty = !!rec.Config.Tty;
-  const file = svc.store.dirs.logFile(rec.Id);
-  const { entries, offset } = await readLog(file, { stdout, stderr, since: timeParam(q, 'since'), until: timeParam(q, 'until'), tail });
-  ctx.res.writeHead(200, { 'Content-Type': streamContentType(tty, ctx.version) });
-  const write = (e: { time: string; stream: 'stdout' | 'stderr'; data: Buffer }) => {
-    if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) return;
-    const data = timestamps ? Buffer.concat([Buffer.from(`${dockerTime(e.time)} `), e.data]) : e.data;
-    ctx.res.write(tty ? data : frame(e.stream, data));
-  };
-  entries.forEach(write);
-  const live = ['running', 'paused', 'restarting', 'created'].includes(rec.State.Status);
-  if (!boolParam(q, 'follow') || !live || timeParam(q, 'until') !== undefined) return void ctx.res.end();
-  ctx.res.flushHeaders();
-  const follower = followLog(file, offset, write);
-  await new Promise<void>((resolve) => {
-    const done = (id?: string) => {
-      if (id !== undefined && id !== rec.Id) return;
-      svc.off('exit', done);
-      svc.off('destroy', done);
-      resolve();
-    };
-    svc.on('exit', done);
-    svc.on('destroy', done);
-    ctx.res.on('close', () => done());
-  });
-  await follower.stop();
-  ctx.res.end();
 }
 
 export function registerContainerRoutes(api: ApiServer, svc: ContainerService, imageIdOf: (ref: string) => string | undefined): void {
@@ -102,10 +55,16 @@ export function registerContainerRoutes(api: ApiServer, svc: ContainerService, i
   });
   r.add('POST', '/containers/{id}/restart', async (ctx) => {
     const rec = get(ctx);
-    await stopContainer(svc, rec, intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
-    await svc.withLock(rec.Id, async () => {
-      if (rec.State.Status !== 'running') await startContainer(svc, rec);
-    });
+    // Log followers keep following through the stop: a start comes right after it.
+    const started = svc.expectStart(rec.Id);
+    try {
+      await stopContainer(svc, rec, intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+      await svc.withLock(rec.Id, async () => {
+        if (rec.State.Status !== 'running') await startContainer(svc, rec);
+      });
+    } finally {
+      started();
+    }
     sendEmpty(ctx.res, 204);
   });
   r.add('POST', '/containers/{id}/kill', async (ctx) => {
@@ -148,7 +107,7 @@ export function registerContainerRoutes(api: ApiServer, svc: ContainerService, i
     const changes = userChanges(await svc.opts.snapshots.diff(rec.Id, rec.ChainIds));
     sendJson(ctx.res, 200, changes.length ? changes : null);
   });
-  r.add('GET', '/containers/{id}/logs', (ctx) => logs(svc, ctx));
+  r.add('GET', '/containers/{id}/logs', (ctx) => logsHandler(svc, ctx));
   r.add('GET', '/containers/{id}/export', async (ctx) => {
     await exportContainer(svc, get(ctx), ctx.res, () => ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' }));
     ctx.res.end();
