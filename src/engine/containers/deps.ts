@@ -43,8 +43,8 @@ export interface ContainerNetworking {
   plan(mode: string, requested: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null }> | undefined): Record<string, EndpointRecord>;
   /** Connects the container's namespace to its networks and publishes its ports. */
   attach(rec: ContainerRecord, netns: string): Promise<void>;
-  /** Undoes `attach`. */
-  detach(rec: ContainerRecord, netns: string): Promise<void>;
+  /** Undoes `attach` as the namespace goes away (the rest finishes in the background). */
+  detach(rec: ContainerRecord): void;
   /** The embedded DNS server for the container (on a user network), if any. */
   embeddedDns(rec: ContainerRecord): string | undefined;
 }

@@ -93,7 +93,7 @@ export async function releaseSandbox(svc: ContainerService, rec: ContainerRecord
   const ns = ownsNetns(rec) ? netnsFile(svc, rec) : undefined;
   const network = async () => {
     if (!ns) return;
-    await svc.opts.network?.detach(rec, ns);
+    svc.opts.network?.detach(rec);
     await svc.opts.host.removeNetns(ns);
   };
   await Promise.all([svc.opts.host.unmount(svc.rootfsDir(rec.Id)), network()]);

@@ -150,6 +150,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       unwatch();
       // Background layer unpacks are abandoned; their staging is cleared at the next start.
       await images.close();
+      await endpoints.drain();
       await network.shutdown(o.liveRestore);
       if (!o.liveRestore) {
         await removeCgroupParent(cgroupParent);

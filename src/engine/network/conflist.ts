@@ -1,14 +1,15 @@
 /**
- * The CNI configuration of a bridge network: the `bridge` plugin (with `host-local` address
- * management keeping its leases under the daemon's data root), `portmap` for published ports
- * and `firewall` to let the containers' traffic through the host's FORWARD chain.
+ * The CNI configuration of a bridge network: the `bridge` plugin (a veth pair into the
+ * network's bridge, with `host-local` address management keeping its leases under the
+ * daemon's data root), and `portmap` when the container publishes ports. Forwarding, NAT and
+ * isolation are per-network host rules (rules.ts), so a container start runs no iptables.
  */
 import path from 'node:path';
 import type { CniNetworkList } from './cni.js';
 import { cidrSize, intToIp, parseCidr } from './ipnet.js';
 import type { NetworkRecord } from './record.js';
 
-export function networkList(net: NetworkRecord, dataRoot: string): CniNetworkList {
+export function networkList(net: NetworkRecord, dataRoot: string, withPorts = false): CniNetworkList {
   const ipam = net.IPAM.Config[0]!;
   const range: Record<string, string> = { subnet: ipam.Subnet, gateway: ipam.Gateway };
   if (ipam.IPRange) {
@@ -25,19 +26,18 @@ export function networkList(net: NetworkRecord, dataRoot: string): CniNetworkLis
         bridge: net.BridgeName,
         isGateway: true,
         isDefaultGateway: false,
-        // An internal network reaches nothing outside: no NAT and no default route.
-        ipMasq: !net.Internal,
+        ipMasq: false,
         hairpinMode: true,
         capabilities: { ips: true, mac: true },
         ipam: {
           type: 'host-local',
           dataDir: path.join(dataRoot, 'network', 'ipam'),
           ranges: [[range]],
+          // An internal network reaches nothing outside: no default route.
           routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
         },
       },
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-      { type: 'firewall', backend: 'iptables' },
+      ...(withPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
     ],
   };
 }

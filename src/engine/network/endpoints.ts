@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Host } from '../../host/host.js';
 import { invalidArgument, isKind, messageOf, notFound, permissionDenied } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
-import { addNetworkList, CNI_VERSION, delNetworkList, type CniResult } from './cni.js';
+import { addNetworkList, delNetworkList, type CniResult } from './cni.js';
 import { networkList } from './conflist.js';
 import { contains, parseCidr } from './ipnet.js';
 import { allocatePorts, type PortMapping } from './ports.js';
@@ -76,6 +76,7 @@ export class Endpoints {
 
   /** CNI ADD for every bridge network of the container; on failure nothing stays attached. */
   async attach(c: NetworkedContainer, netns: string): Promise<void> {
+    await this.byContainer.get(c.Id);
     const eps = Object.entries(c.Networks ?? {});
     const done: EndpointRecord[] = [];
     let first = true;
@@ -98,15 +99,15 @@ export class Endpoints {
         }
         first = false;
         const runtimeConfig: Record<string, unknown> = {
-          ...(portMappings?.length ? { portMappings: portMappings.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP })) } : {}),
+          ...(portMappings?.length ? { portMappings: cniPorts(portMappings) } : {}),
           ...(ep.IPAMConfig?.IPv4Address ? { ips: [`${ep.IPAMConfig.IPv4Address}/${parseCidr(net.IPAM.Config[0]!.Subnet).bits}`] } : {}),
         };
-        const result = await addNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig });
+        const result = await addNetworkList(this.host, networkList(net, this.dataRoot, !!portMappings?.length), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig });
         fillEndpoint(ep, result);
         done.push(ep);
       }
     } catch (err) {
-      await this.detach(c, netns);
+      this.detach(c);
       throw err;
     }
   }
@@ -141,24 +142,18 @@ export class Endpoints {
     const net = this.networks.get(netRef);
     const ep = c.Networks?.[net.Name];
     if (!ep) throw permissionDenied(`container ${c.Id} is not connected to network ${net.Name}`);
-    if (netns && ep.IfName && net.Driver === 'bridge')
-      await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName }, ep.Cni);
+    if (netns && ep.IfName && net.Driver === 'bridge') {
+      const ports = Object.keys(c.Networks!)[0] === net.Name ? c.PortMappings ?? [] : [];
+      const runtimeConfig = ports.length ? { portMappings: cniPorts(ports) } : {};
+      await delNetworkList(this.host, networkList(net, this.dataRoot, ports.length > 0), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }, ep.Cni);
+      if (ports.length) {
+        c.Ports = undefined;
+        c.PortMappings = undefined;
+      }
+    }
     const rest = { ...c.Networks };
     delete rest[net.Name];
     c.Networks = rest;
-  }
-
-  /**
-   * The ADD result as the namespace shows it, for a DEL whose ADD result was lost in a crash:
-   * the firewall plugin finds the rules to remove by the addresses in it.
-   */
-  private async observedResult(netns: string, ifName: string): Promise<CniResult | undefined> {
-    const r = await this.host.run('nsenter', [`--net=${netns}`, 'ip', '-j', '-4', 'addr', 'show', 'dev', ifName]).catch(() => undefined);
-    if (!r || r.code !== 0) return undefined;
-    const info = (JSON.parse(r.stdout || '[]') as Array<{ address?: string; addr_info?: Array<{ local: string; prefixlen: number }> }>)[0];
-    const a = info?.addr_info?.[0];
-    if (!a) return undefined;
-    return { cniVersion: CNI_VERSION, interfaces: [{ name: ifName, mac: info.address, sandbox: netns }], ips: [{ address: `${a.local}/${a.prefixlen}`, interface: 0 }] };
   }
 
   /** The gateway of the container's first user network, where the embedded DNS server listens. */
@@ -170,27 +165,47 @@ export class Endpoints {
     return undefined;
   }
 
-  /** CNI DEL for every attached network; forgets addresses and host ports. */
-  async detach(c: NetworkedContainer, netns: string): Promise<void> {
-    let index = 0;
+  /**
+   * Detaches the container from its networks once its namespace is going away: the records
+   * are cleared at once and CNI DEL runs in the background, off the stop path. DEL is given no
+   * namespace — the veth pair dies with the namespace — so it releases the address and the
+   * published ports only. A crash that lost the record of an ADD is covered too: DEL of what
+   * was never added is a no-op.
+   */
+  detach(c: NetworkedContainer): void {
     for (const [name, ep] of Object.entries(c.Networks ?? {})) {
       const net = ep.NetworkID ? this.networks.find(ep.NetworkID) : undefined;
       if (net && net.Driver === 'bridge') {
-        // DEL even when the record missed the ADD (a crash between the two): DEL of what
-        // was never added is a no-op, and the interface name follows attach's numbering.
-        const ifName = ep.IfName || `eth${index}`;
-        index++;
-        const runtimeConfig = name === Object.keys(c.Networks!)[0] && c.PortMappings?.length ? { portMappings: c.PortMappings.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP })) } : {};
-        const prev = ep.Cni ?? (await this.observedResult(netns, ifName));
-        await delNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName, runtimeConfig }, prev).catch((err) =>
-          log.warn('network detach failed', { id: c.Id, network: name, error: messageOf(err) }),
-        );
+        const ports = name === Object.keys(c.Networks!)[0] ? c.PortMappings ?? [] : [];
+        const runtimeConfig = ports.length ? { portMappings: cniPorts(ports) } : {};
+        const job = delNetworkList(this.host, networkList(net, this.dataRoot, ports.length > 0), { containerId: c.Id, netns: '', ifName: ep.IfName || 'eth0', runtimeConfig }, ep.Cni)
+          .catch((err) => log.warn('network detach failed', { id: c.Id, network: name, error: messageOf(err) }))
+          .finally(() => {
+            this.pending.delete(job);
+            if (this.byContainer.get(c.Id) === job) this.byContainer.delete(c.Id);
+          });
+        this.pending.add(job);
+        this.byContainer.set(c.Id, Promise.all([this.byContainer.get(c.Id), job]).then(() => undefined));
       }
       Object.assign(ep, { EndpointID: '', IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IfName: '', Cni: undefined });
     }
     c.Ports = undefined;
     c.PortMappings = undefined;
   }
+
+  private pending = new Set<Promise<void>>();
+  /** A container's detach still running: its next attach waits, so DEL never frees a new lease. */
+  private byContainer = new Map<string, Promise<void>>();
+
+  /** Waits for background detaches (daemon shutdown). */
+  async drain(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+}
+
+/** portmap's form: an empty host IP means every address. */
+function cniPorts(ports: PortMapping[]): PortMapping[] {
+  return ports.map((m) => ({ ...m, hostIP: m.hostIP === '0.0.0.0' ? '' : m.hostIP }));
 }
 
 function fillEndpoint(ep: EndpointRecord, r: CniResult): void {

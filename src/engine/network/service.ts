@@ -12,7 +12,7 @@ import { conflict, permissionDenied, invalidArgument, notFound } from '../../lib
 import { log } from '../../lib/log.js';
 import { DnsServer } from './dns.js';
 import { contains, formatCidr, nthHost, parseCidr } from './ipnet.js';
-import { Isolation } from './isolation.js';
+import { NetworkRules } from './rules.js';
 import { NetworkStore, type IpamConfig, type NetworkRecord } from './record.js';
 import { allocateSubnet, claim, release } from './subnets.js';
 
@@ -45,13 +45,13 @@ const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 export class NetworkService {
   readonly store: NetworkStore;
-  readonly isolation: Isolation;
+  readonly rules: NetworkRules;
   private nets = new Map<string, NetworkRecord>();
   private dns = new Map<string, DnsServer>();
 
   constructor(readonly opts: NetworkServiceOptions) {
     this.store = new NetworkStore(path.join(opts.dataRoot, 'network', 'networks'));
-    this.isolation = new Isolation(opts.tag);
+    this.rules = new NetworkRules(opts.tag);
   }
 
   private newRecord(name: string, driver: NetworkRecord['Driver'], ipam: IpamConfig[], extra: Partial<NetworkRecord> = {}): NetworkRecord {
@@ -82,7 +82,7 @@ export class NetworkService {
     const ipam = n.IPAM.Config[0]!;
     if (!(await claim(parseCidr(ipam.Subnet), this.store.file(n.Id)))) log.warn('network subnet also claimed by another daemon', { network: n.Name, subnet: ipam.Subnet });
     await ensureBridge(n.BridgeName!, `${ipam.Gateway}/${parseCidr(ipam.Subnet).bits}`);
-    await this.isolation.add(n);
+    await this.rules.add(n);
     if (n.Name !== 'bridge' && !this.dns.has(n.Id)) {
       // Docker resolves container names on user-defined networks only.
       const server = new DnsServer(ipam.Gateway, (name) =>
@@ -114,7 +114,7 @@ export class NetworkService {
       await deleteLink(n.BridgeName!).catch(() => undefined);
       await release(n.IPAM.Config[0]!.Subnet).catch(() => undefined);
     }
-    await this.isolation.removeAll();
+    await this.rules.removeAll();
     await removeIdleCniChains();
   }
 
@@ -192,7 +192,7 @@ export class NetworkService {
   private async destroy(n: NetworkRecord): Promise<void> {
     this.stopDns(n.Id);
     if (n.Driver === 'bridge') {
-      await this.isolation.remove(n);
+      await this.rules.remove(n);
       await deleteLink(n.BridgeName!);
       await release(n.IPAM.Config[0]!.Subnet);
     }
