@@ -163,6 +163,9 @@ for name in ['bridge', 'appnet']:
 `);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['True', 'True', '403', '403']);
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const evs = ok(['events', '--since', '0', '--until', until, '--filter', 'type=network', '--filter', 'network=pynet', '--format', '{{.Action}}']).split('\n');
+    assert.deepEqual(evs, ['create', 'connect', 'disconnect', 'destroy']);
     const dup = d.docker(['network', 'create', 'appnet']);
     assert.match(dup.stderr, /network with name appnet already exists/);
     const overlap = d.docker(['network', 'create', '--subnet', '10.123.0.0/25', 'overlap']);

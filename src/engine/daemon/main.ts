@@ -89,7 +89,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       ),
   });
   await network.init();
-  const endpoints = new Endpoints(network, realHost, o.dataRoot, (except) => svc.all().filter((r) => r.Id !== except).flatMap((r) => r.PortMappings ?? []));
+  const endpoints = new Endpoints(
+    network, realHost, o.dataRoot,
+    (except) => svc.all().filter((r) => r.Id !== except).flatMap((r) => r.PortMappings ?? []),
+    (action, netId, containerId) => {
+      const n = network.find(netId);
+      const now = Date.now();
+      if (n) svc.emit('event', { Type: 'network', Action: action, Actor: { ID: n.Id, Attributes: { name: n.Name, type: n.Driver, container: containerId } }, scope: 'local', time: Math.floor(now / 1000), timeNano: now * 1e6 });
+    },
+  );
   const svc: ContainerService = new ContainerService({
     network: endpoints,
     dataRoot: o.dataRoot,

@@ -40,7 +40,7 @@ export class EventLog {
   }
 }
 
-const FILTERS = ['type', 'container', 'image', 'event', 'label', 'scope'];
+const FILTERS = ['type', 'container', 'image', 'event', 'label', 'scope', 'network', 'volume'];
 
 /** Compiles Docker's event filters into a predicate; unknown filter names are refused by name. */
 export function eventFilter(f: Record<string, string[]>): (e: EngineEvent) => boolean {
@@ -52,6 +52,8 @@ export function eventFilter(f: Record<string, string[]>): (e: EngineEvent) => bo
     any('scope', (v) => v === e.scope) &&
     any('container', (v) => e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v)) &&
     any('image', (v) => e.Actor.Attributes.image === v || e.from === v || (e.Type === 'image' && e.Actor.ID === v)) &&
+    any('network', (v) => e.Type === 'network' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v)) &&
+    any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
     (!f.label?.length || f.label.every((l) => {
       const [k, val] = l.split('=', 2) as [string, string | undefined];
       return val === undefined ? k in e.Actor.Attributes : e.Actor.Attributes[k] === val;

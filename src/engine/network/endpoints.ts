@@ -38,6 +38,8 @@ export class Endpoints {
     private readonly dataRoot: string,
     /** Host ports held by this daemon's other running containers. */
     private readonly portsInUse: (exceptId: string) => PortMapping[],
+    /** Reports `connect`/`disconnect` of a container's endpoint, as Docker's network events do. */
+    private readonly onEvent: (action: 'connect' | 'disconnect', netId: string, containerId: string) => void = () => undefined,
   ) {}
 
   private endpoint(netRef: string, req: EndpointRequest | undefined): [string, EndpointRecord] {
@@ -104,6 +106,7 @@ export class Endpoints {
         };
         const result = await addNetworkList(this.host, networkList(net, this.dataRoot, !!portMappings?.length), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig });
         fillEndpoint(ep, result);
+        this.onEvent('connect', net.Id, c.Id);
         done.push(ep);
       }
     } catch (err) {
@@ -187,6 +190,7 @@ export class Endpoints {
         this.pending.add(job);
         this.byContainer.set(c.Id, Promise.all([this.byContainer.get(c.Id), job]).then(() => undefined));
       }
+      if (ep.EndpointID && net) this.onEvent('disconnect', net.Id, c.Id);
       Object.assign(ep, { EndpointID: '', IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IfName: '', Cni: undefined });
     }
     c.Ports = undefined;
