@@ -13,6 +13,7 @@ import fs from 'node:fs/promises';
 import tar from 'tar-stream';
 import * as gopath from '../../lib/gopath.js';
 import { goPathError } from './paths.js';
+import { waitDrain } from '../../lib/drain.js';
 
 type Header = tar.Header;
 
@@ -104,18 +105,6 @@ class LocalExtractor {
   }
 }
 
-/** Waits until `w` drains or closes, leaving no listener behind. */
-function drainOrClose(w: tar.Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      w.off('drain', done);
-      w.off('close', done);
-      resolve();
-    };
-    w.once('drain', done);
-    w.once('close', done);
-  });
-}
 
 /**
  * Extracts `input` (an uncompressed tar) into the existing directory `dest`, renaming each entry
@@ -128,7 +117,7 @@ export async function untarLocal(input: AsyncIterable<Uint8Array>, dest: string,
     try {
       for await (const chunk of input) {
         if (extract.destroying) return; // the extraction failed: stop reading (and let the input go)
-        if (!extract.write(chunk)) await drainOrClose(extract);
+        if (!extract.write(chunk)) await waitDrain(extract);
       }
       extract.end(undefined);
     } catch (err) {

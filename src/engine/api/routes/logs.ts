@@ -8,6 +8,7 @@ import { streamLogs } from '../../containers/logstream.js';
 import type { ContainerService } from '../../containers/service.js';
 import { boolParam, type Ctx } from '../router.js';
 import { streamContentType } from '../../attach/hijack.js';
+import { waitDrain } from '../../../lib/drain.js';
 
 /** `since`/`until`: unix seconds with an optional fraction; absent or 0 means no bound. */
 function timeParam(q: URLSearchParams, name: string): number | undefined {
@@ -21,15 +22,7 @@ function timeParam(q: URLSearchParams, name: string): number | undefined {
 /** Resolves when `res` can take more output, or at once if the client has gone. */
 function writable(res: ServerResponse, chunk: Buffer): void | Promise<void> {
   if (res.write(chunk) || res.destroyed) return;
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
+  return waitDrain(res);
 }
 
 export async function logsHandler(svc: ContainerService, ctx: Ctx): Promise<void> {
