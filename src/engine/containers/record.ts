@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readJson, removeTempFiles, writeJsonAtomic } from '../../lib/fsutil.js';
+import type { MountPoint } from './mount-spec.js';
 import type { Status } from './state.js';
 
 /** Docker's container `Config` (the fields Berth reads; others are kept as sent). */
@@ -86,6 +87,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
+  /** Volumes, binds and tmpfs mounts (mounts.ts); absent in records older than volumes. */
+  MountPoints?: MountPoint[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { span } from '../../lib/trace.js';
+import { releaseMounts } from './mounts-start.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
 
@@ -66,4 +67,5 @@ export async function releaseSandbox(svc: ContainerService, rec: ContainerRecord
   await p?.catch(() => undefined);
   const ns = netnsFile(svc, rec);
   await Promise.all([svc.opts.host.unmount(svc.rootfsDir(rec.Id)), ns ? svc.opts.host.removeNetns(ns) : undefined]);
+  await releaseMounts(svc, rec);
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Host } from '../../host/host.js';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { OciRuntime } from '../runtime/runtime.js';
+import type { VolumeService } from '../volumes/service.js';
 import type { ContainerSnapshots, ImageResolver } from './deps.js';
 import { RecordStore, type ContainerRecord } from './record.js';
 import { StdinHub } from './stdin.js';
@@ -25,6 +26,8 @@ export interface ServiceOptions {
   availableCaps?: string[];
   /** Parent cgroup for every container of this daemon. */
   cgroupParent: string;
+  /** Named and anonymous volumes; without it, containers cannot use volumes. */
+  volumes?: VolumeService;
 }
 
 /** Lifecycle events: `start`, `exit` (id, exitCode), `destroy`, and Docker-shaped `event`s. */
