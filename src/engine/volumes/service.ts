@@ -49,6 +49,11 @@ function createdAt(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/** Go encodes maps with sorted keys; clients comparing output expect the same order. */
+function sortedKeys(m: Record<string, string> | null): Record<string, string> | null {
+  return m && Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export class VolumeService extends EventEmitter {
   readonly store: VolumeStore;
   private byName = new Map<string, VolumeRecord>();
@@ -86,7 +91,7 @@ export class VolumeService extends EventEmitter {
   }
 
   private view(r: VolumeRecord): VolumeView {
-    return { CreatedAt: r.CreatedAt, Driver: r.Driver, Labels: r.Labels, Mountpoint: this.store.dataDir(r.Name), Name: r.Name, Options: r.Options, Scope: 'local' };
+    return { CreatedAt: r.CreatedAt, Driver: r.Driver, Labels: sortedKeys(r.Labels), Mountpoint: this.store.dataDir(r.Name), Name: r.Name, Options: sortedKeys(r.Options), Scope: 'local' };
   }
 
   private record(name: string): VolumeRecord {
