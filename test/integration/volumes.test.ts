@@ -97,6 +97,9 @@ describe('volumes', () => {
     assert.match(String((byDest['/anon'] as { Name: string }).Name), /^[0-9a-f]{64}$/);
     const ps = ok(['ps', '-a', '--no-trunc', '-f', 'name=shown', '--format', '{{.Mounts}}']).trim().split(',').sort();
     assert.deepEqual(ps, ['', host, (byDest['/anon'] as { Name: string }).Name, 'data'].sort());
+    assert.equal(ok(['ps', '-a', '--format', '{{.Names}}', '-f', 'volume=data', '-f', 'name=shown']), 'shown\n');
+    assert.equal(ok(['ps', '-a', '--format', '{{.Names}}', '-f', 'volume=/tm', '-f', 'name=shown']), 'shown\n');
+    assert.equal(ok(['ps', '-a', '--format', '{{.Names}}', '-f', 'volume=nosuch']), '');
     ok(['rm', '-v', 'shown']);
   });
 
