@@ -76,6 +76,12 @@ export function readWrite(mode: string): boolean {
   return validMountMode(mode) && !mode.split(',').includes('ro');
 }
 
+/** Go's path.Clean: normalized, without a trailing slash. */
+export function cleanPath(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
 const invalidSpec = (raw: string) => `invalid volume specification: '${raw}'`;
 const mountConfigError = (type: string, msg: string) => invalidArgument(`invalid mount config for type "${type}": ${msg}`);
 
@@ -86,7 +92,7 @@ function checkAbsolute(p: string): string | undefined {
 /** Destination rules shared by every mount type. */
 function checkTarget(target: string): string | undefined {
   if (target === '') return 'field Target must not be empty';
-  if (path.posix.normalize(target) === '/' || /^\/+$/.test(target)) return "invalid specification: destination can't be '/'";
+  if (cleanPath(target) === '/') return "invalid specification: destination can't be '/'";
   return checkAbsolute(target);
 }
 
@@ -107,7 +113,7 @@ export function parseMount(m: ApiMount, fromBind = false): MountPoint {
   const targetErr = checkTarget(target);
   if (targetErr) throw fail(targetErr);
   const source = m.Source ?? '';
-  const mp: MountPoint = { Type: type as MountType, Destination: path.posix.normalize(target), Mode: '', RW: !m.ReadOnly, Propagation: '' };
+  const mp: MountPoint = { Type: type as MountType, Destination: cleanPath(target), Mode: '', RW: !m.ReadOnly, Propagation: '' };
   switch (type) {
     case 'bind': {
       if (!source) throw fail('field Source must not be empty');
@@ -116,7 +122,7 @@ export function parseMount(m: ApiMount, fromBind = false): MountPoint {
       if (m.VolumeOptions) throw fail('field VolumeOptions must not be specified');
       const srcErr = checkAbsolute(source);
       if (srcErr) throw fail(srcErr);
-      mp.Source = path.posix.normalize(source);
+      mp.Source = cleanPath(source);
       mp.Propagation = prop || 'rprivate';
       if (m.BindOptions?.NonRecursive) mp.NonRecursive = true;
       // -v creates a missing host directory; --mount only with CreateMountpoint.

@@ -7,12 +7,11 @@
  * Start-time work (mounting, copying image content, the OCI mounts) is in `mounts-start.ts`.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { invalidArgument, isKind, messageOf } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { validateLocalOptions, validateVolumeName } from '../volumes/store.js';
 import type { VolumeService } from '../volumes/service.js';
-import { mergeTmpfsOptions, parseBind, parseMount, parseVolumesFrom, readWrite, validateTmpfsDestination, type ApiMount, type MountPoint } from './mount-spec.js';
+import { cleanPath, mergeTmpfsOptions, parseBind, parseMount, parseVolumesFrom, readWrite, validateTmpfsDestination, type ApiMount, type MountPoint } from './mount-spec.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './record.js';
 import type { ContainerService } from './service.js';
 
@@ -50,7 +49,7 @@ async function plan(svc: ContainerService, config: ContainerConfig, hc: HostConf
     validateTmpfsDestination(dest);
     mergeTmpfsOptions(data ? data.split(',') : []);
   }
-  const tmpfsDests = new Set(Object.keys(tmpfs).map((d) => path.posix.normalize(d)));
+  const tmpfsDests = new Set(Object.keys(tmpfs).map((d) => cleanPath(d)));
   const taken = new Set<string>();
   const add = (mp: MountPoint, shown: string) => {
     if (taken.has(mp.Destination) || tmpfsDests.has(mp.Destination)) throw duplicate(shown);
@@ -74,7 +73,7 @@ async function plan(svc: ContainerService, config: ContainerConfig, hc: HostConf
   // Anonymous volumes for `-v /path` and the image's VOLUMEs, unless something is mounted there.
   for (const dest of Object.keys(config.Volumes ?? {})) {
     validateTmpfsDestination(dest);
-    const d = path.posix.normalize(dest);
+    const d = cleanPath(dest);
     if (byDest.has(d) || tmpfsDests.has(d)) continue;
     byDest.set(d, { Type: 'volume', Destination: d, Driver: 'local', Mode: '', RW: true, Propagation: '', CopyData: true, Anonymous: true });
   }
