@@ -147,6 +147,8 @@ export function parseMount(m: ApiMount, fromBind = false): MountPoint {
       mergeTmpfsOptions(mp.Tmpfs ? mp.Tmpfs.split(',') : []);
       return mp;
     }
+    case 'image':
+      throw notImplemented('NotImplemented: image mounts (type "image")');
     default:
       throw fail('mount type unknown');
   }

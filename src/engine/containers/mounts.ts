@@ -31,11 +31,18 @@ function volumesOf(svc: ContainerService): VolumeService {
 
 const duplicate = (dest: string) => invalidArgument(`Duplicate mount point: ${dest}`);
 
+/** A list field of the request (`null` and absent are empty); anything else is a client error. */
+function list<T>(v: unknown, field: string): T[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw invalidArgument(`invalid HostConfig.${field}: expected an array`);
+  return v as T[];
+}
+
 /** Checks every request and returns the mount points, without creating anything. */
 async function plan(svc: ContainerService, config: ContainerConfig, hc: HostConfig): Promise<MountPoint[]> {
   const byDest = new Map<string, MountPoint>();
   // Docker's order: volumes of other containers first; binds and mounts may then replace them.
-  for (const spec of (hc.VolumesFrom as string[] | null | undefined) ?? []) {
+  for (const spec of list<string>(hc.VolumesFrom, 'VolumesFrom')) {
     const { id, mode } = parseVolumesFrom(spec);
     const src = svc.find(id);
     if (!src) throw invalidArgument(`No such container: ${id}`);
@@ -45,7 +52,9 @@ async function plan(svc: ContainerService, config: ContainerConfig, hc: HostConf
     }
   }
   const tmpfs = (hc.Tmpfs as Record<string, string> | null | undefined) ?? {};
+  if (typeof tmpfs !== 'object' || Array.isArray(tmpfs)) throw invalidArgument('invalid HostConfig.Tmpfs: expected an object');
   for (const [dest, data] of Object.entries(tmpfs)) {
+    if (typeof data !== 'string') throw invalidArgument(`invalid HostConfig.Tmpfs options for ${dest}: expected a string`);
     validateTmpfsDestination(dest);
     mergeTmpfsOptions(data ? data.split(',') : []);
   }
@@ -58,11 +67,11 @@ async function plan(svc: ContainerService, config: ContainerConfig, hc: HostConf
     taken.add(mp.Destination);
     byDest.set(mp.Destination, mp);
   };
-  for (const raw of (hc.Binds as string[] | null | undefined) ?? []) {
+  for (const raw of list<string>(hc.Binds, 'Binds')) {
     const mp = parseBind(raw, (hc.VolumeDriver as string | undefined) ?? '');
     add(mp, mp.Destination);
   }
-  for (const m of (hc.Mounts as ApiMount[] | null | undefined) ?? []) {
+  for (const m of list<ApiMount>(hc.Mounts, 'Mounts')) {
     const mp = parseMount(m);
     if (mp.Type === 'bind' && !mp.CreateSource && !(await fs.stat(mp.Source!).then(() => true, () => false))) {
       throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${mp.Source}`);
