@@ -17,7 +17,7 @@ export interface MountHost {
   unmount(target: string): Promise<void>;
   /** True when `target` is a mount point. */
   isMounted(target: string): Promise<boolean>;
-  /** `mkdir -p` of a host path (a `-v /host/dir:/path` source that does not exist yet). */
+  /** `mkdir -p` of a host path (a `-v /host/dir:/path` source) unless something exists there (a file is bound as is). */
   makeDirs(dir: string): Promise<void>;
   /**
    * Copies the contents of directory `src` into directory `dst`, preserving owners, modes,
@@ -41,6 +41,7 @@ export const realMountHost: MountHost = {
   unmount: (target) => realHost.unmount(target),
   isMounted: (target) => realHost.isMounted(target),
   async makeDirs(dir) {
+    if (await fs.stat(dir).then(() => true, () => false)) return;
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   },
   async copyTree(src, dst) {

@@ -55,6 +55,7 @@ describe('volumes', () => {
     fs.mkdirSync(host);
     fs.writeFileSync(path.join(host, 'hello.txt'), 'from host');
     assert.equal(run(['-v', `${host}:/share`, 'busybox', 'cat', '/share/hello.txt']), 'from host');
+    assert.equal(run(['-v', `${path.join(host, 'hello.txt')}:/etc/motd:ro`, 'busybox', 'cat', '/etc/motd']), 'from host');
     const created = path.join(d.dir, 'made/by/run');
     run(['-v', `${created}:/out`, 'busybox', 'sh', '-c', 'echo back > /out/f']);
     assert.equal(fs.readFileSync(path.join(created, 'f'), 'utf8'), 'back\n');
