@@ -18,8 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm dependencies: install when node_modules is missing or older than the lock file.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+# npm dependencies: install when node_modules is missing or older than the lock file
+# (a node_modules linked from another checkout of the same tree is left to that checkout).
+if [ ! -L node_modules ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; }; then
   echo "setup: installing npm dependencies"
   npm install --no-audit --no-fund --loglevel=error
 fi

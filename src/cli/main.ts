@@ -25,6 +25,7 @@ import { registerStart } from './commands/start.js';
 import { CLI_VERSION, registerSystem } from './commands/system.js';
 import { registerTopDiff } from './commands/top-diff.js';
 import { registerImport, registerLoad, registerSave } from './commands/transfer.js';
+import { registerVolume } from './commands/volume.js';
 
 /** A function that adds commands to the root program (e.g. `server`, `agent`, `compose`). */
 export type CommandRegistrar = (program: Command) => void;
@@ -131,6 +132,8 @@ export function buildProgram(): BerthCommand {
   registerSave(image);
   registerLoad(image);
   registerImagePrune(image);
+
+  registerVolume(program);
 
   for (const r of registrars) r(program);
   return program;

@@ -20,9 +20,10 @@ import {
   type PortBinding,
   type RestartPolicy,
 } from './container-parse.js';
+import { mountBody, mountFlag, type MountFlags, type MountSpec } from './mount-opts.js';
 
 /** Parsed `run`/`create` flags as commander stores them. */
-export interface ContainerFlags {
+export interface ContainerFlags extends MountFlags {
   attach?: string[];
   detach?: boolean;
   rm?: boolean;
@@ -74,12 +75,18 @@ export interface CreateBody {
   Env: string[] | null;
   Cmd: string[] | null;
   Image: string;
+  Volumes: Record<string, Record<string, never>>;
   WorkingDir: string;
   Entrypoint: string[] | null;
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
   HostConfig: {
+    Binds: string[] | null;
+    VolumeDriver: string;
+    VolumesFrom: string[] | null;
+    Tmpfs?: Record<string, string>;
+    Mounts?: MountSpec[];
     AutoRemove: boolean;
     RestartPolicy: RestartPolicy;
     Memory: number;
@@ -148,6 +155,7 @@ export function addContainerFlags(cmd: Command): void {
   opt('--label-file <list>', 'Read in a line delimited file of labels', collect);
   opt('-m, --memory <bytes>', 'Memory limit', sizeFlag('-m, --memory <bytes>'));
   opt('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", sizeFlag('--memory-swap <bytes>', true));
+  opt('--mount <mount>', 'Attach a filesystem mount to the container', mountFlag);
   opt('--name <string>', 'Assign a name to the container');
   opt('--network <network>', 'Connect a container to a network');
   opt('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)', intFlag('--pids-limit <int>'));
@@ -161,8 +169,12 @@ export function addContainerFlags(cmd: Command): void {
   opt('--rm', 'Automatically remove the container and its associated anonymous volumes when it exits');
   opt('--stop-signal <string>', 'Signal to stop the container');
   opt('--stop-timeout <int>', 'Timeout (in seconds) to stop a container', intFlag('--stop-timeout <int>'));
+  opt('--tmpfs <list>', 'Mount a tmpfs directory', collect);
   opt('-t, --tty', 'Allocate a pseudo-TTY');
   opt('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])');
+  opt('-v, --volume <list>', 'Bind mount a volume', collect);
+  opt('--volume-driver <string>', 'Optional volume driver for the container');
+  opt('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect);
   opt('-w, --workdir <string>', 'Working directory inside the container');
 }
 
@@ -223,6 +235,7 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
   const stdin = (f.interactive ?? false) || attach.has('stdin');
   const openStdin = f.interactive ?? false;
   const networkMode = f.network ?? 'default';
+  const mounts = mountBody(f);
   const body: CreateBody = {
     Hostname: f.hostname ?? '',
     Domainname: '',
@@ -239,6 +252,7 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
     Env: envList.length ? envList : null,
     Cmd: args.length ? [...args] : null,
     Image: image,
+    Volumes: mounts.Volumes,
     WorkingDir: f.workdir ?? '',
     // `--entrypoint ""` resets the image's entrypoint; absent means "keep the image's".
     Entrypoint: f.entrypoint === undefined ? null : f.entrypoint === '' ? [''] : [f.entrypoint],
@@ -246,6 +260,7 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
     ...(f.stopSignal ? { StopSignal: f.stopSignal } : {}),
     ...(f.stopTimeout !== undefined ? { StopTimeout: f.stopTimeout } : {}),
     HostConfig: {
+      ...mounts.HostConfig,
       AutoRemove: f.rm ?? false,
       RestartPolicy: restart,
       Memory: f.memory ?? 0,

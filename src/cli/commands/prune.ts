@@ -31,7 +31,8 @@ export async function confirm(cli: Cli, message: string): Promise<boolean> {
   return line.trim().toLowerCase() === 'y';
 }
 
-function report(cli: Cli, title: string, lines: string[], reclaimed: number): void {
+/** Prints what a prune deleted and the space it reclaimed, in docker's words. */
+export function report(cli: Cli, title: string, lines: string[], reclaimed: number): void {
   if (lines.length) cli.out.write(`${title}\n${lines.join('\n')}\n\n`);
   cli.out.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
 }

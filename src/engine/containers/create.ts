@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { conflict, invalidArgument, notFound } from '../../lib/errors.js';
 import { span } from '../../lib/trace.js';
+import { registerMounts } from './mounts.js';
 import { generateName, validateName } from './names.js';
 import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig, type RestartPolicy } from './record.js';
 import { prepareInBackground } from './sandbox.js';
@@ -97,7 +98,8 @@ export async function createContainer(svc: ContainerService, nameParam: string |
     Cmd: cmd.length ? cmd : null,
     Entrypoint: entrypoint.length ? entrypoint : null,
     Image: req.Image,
-    Volumes: req.Volumes ?? ic.Volumes ?? null,
+    // The image's VOLUMEs and the request's anonymous volumes, merged as Docker merges them.
+    Volumes: req.Volumes || ic.Volumes ? { ...(ic.Volumes ?? {}), ...(req.Volumes ?? {}) } : null,
     WorkingDir: req.WorkingDir || ic.WorkingDir || '',
     Labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
     ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) },
@@ -105,6 +107,7 @@ export async function createContainer(svc: ContainerService, nameParam: string |
   };
   delete (config as Record<string, unknown>).HostConfig;
   delete (config as Record<string, unknown>).NetworkingConfig;
+  const mounts = await span(id, 'volumes', () => registerMounts(svc, id, config, hc));
 
   const rec: ContainerRecord = {
     Id: id,
@@ -120,13 +123,17 @@ export async function createContainer(svc: ContainerService, nameParam: string |
     State: initialState(),
     RestartCount: 0,
     ...(networks ? { Networks: networks } : {}),
+    MountPoints: mounts.points,
   };
-  await span(id, 'prepare snapshot', () => svc.opts.snapshots.prepare(id, image.chainIds));
   try {
+    await span(id, 'prepare snapshot', () => svc.opts.snapshots.prepare(id, image.chainIds));
     await svc.save(rec);
   } catch (err) {
     await svc.opts.snapshots.remove(id).catch(() => undefined);
+    await mounts.undo();
     throw err;
+  } finally {
+    mounts.done();
   }
   svc.announce('create', rec);
   prepareInBackground(svc, rec);

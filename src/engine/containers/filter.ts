@@ -32,6 +32,8 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     if (f.label && !f.label.every((l) => labelMatch(r.Config.Labels ?? {}, l))) return false;
     if (f.exited && !(status === 'exited' && f.exited.map(Number).includes(r.State.ExitCode))) return false;
     if (f.ancestor && !ancestors.some((a) => a === r.ImageId || a === r.ImageRef)) return false;
+    // A volume by name (a bind by its host path) or any mount by its destination, as Docker matches them.
+    if (f.volume && !f.volume.some((v) => (r.MountPoints ?? []).some((m) => (m.Name ?? m.Source) === v || m.Destination === v))) return false;
     if (before && Date.parse(r.Created) >= Date.parse(before.Created)) return false;
     if (since && Date.parse(r.Created) <= Date.parse(since.Created)) return false;
     return true;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { readJson, removeTempFiles, writeJsonAtomic } from '../../lib/fsutil.js';
 import type { PortMapping } from '../network/ports.js';
 import type { EndpointRecord, PortMap } from '../network/record.js';
+import type { MountPoint } from './mount-spec.js';
 import type { Status } from './state.js';
 
 /** Docker's container `Config` (the fields Berth reads; others are kept as sent). */
@@ -93,6 +94,8 @@ export interface ContainerRecord {
   /** Host ports published while running (Docker's `NetworkSettings.Ports`). */
   Ports?: PortMap;
   PortMappings?: PortMapping[];
+  /** Volumes, binds and tmpfs mounts (mounts.ts); absent in records older than volumes. */
+  MountPoints?: MountPoint[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import { exited } from './lifecycle.js';
 import { cancelRestart, releaseRuntime } from './monitor.js';
+import { removeAnonymousVolumes } from './mounts.js';
 import { releaseSandbox } from './sandbox.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
@@ -26,6 +27,7 @@ export async function removeContainer(svc: ContainerService, rec: ContainerRecor
   if (status === 'dead') await releaseRuntime(svc, rec);
   else if (status === 'created') await releaseSandbox(svc, rec);
   await svc.forget(rec.Id);
+  if (opts.volumes) await removeAnonymousVolumes(svc, rec);
   await svc.opts.snapshots.remove(rec.Id);
   await fs.rm(svc.bundleDir(rec.Id), { recursive: true, force: true });
   svc.announce('destroy', rec);

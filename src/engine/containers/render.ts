@@ -4,6 +4,7 @@
  * ("Up 3 seconds", "Exited (0) 2 minutes ago").
  */
 import { humanDuration } from '../../lib/human.js';
+import { mountsView } from './mounts.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
 import { networkSettingsView, networksView, portsList } from './network-view.js';
@@ -79,7 +80,7 @@ export async function inspectView(svc: ContainerService, rec: ContainerRecord, w
       Name: 'overlay2',
       Data: { LowerDir: layer.lower.join(':'), UpperDir: layer.upper, WorkDir: layer.work, MergedDir: svc.rootfsDir(rec.Id) },
     },
-    Mounts: [],
+    Mounts: mountsView(svc, rec),
     Config: { AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false, ...rec.Config },
     NetworkSettings: networkSettingsView(rec, netnsFile(svc, rec) ?? ''),
   };
@@ -106,7 +107,7 @@ export async function listView(svc: ContainerService, rec: ContainerRecord, with
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
     NetworkSettings: { Networks: networksView(rec) },
-    Mounts: [],
+    Mounts: mountsView(svc, rec),
   };
   if (withSize) {
     view.SizeRw = await svc.opts.snapshots.usage(rec.Id).catch(() => 0);

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { failedPrecondition } from '../../lib/errors.js';
 import { span } from '../../lib/trace.js';
+import { releaseMounts } from './mounts-start.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
 
@@ -97,4 +98,5 @@ export async function releaseSandbox(svc: ContainerService, rec: ContainerRecord
     await svc.opts.host.removeNetns(ns);
   };
   await Promise.all([svc.opts.host.unmount(svc.rootfsDir(rec.Id)), network()]);
+  await releaseMounts(svc, rec);
 }

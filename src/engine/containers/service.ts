@@ -9,6 +9,7 @@ import type { Host } from '../../host/host.js';
 import { invalidArgument, notFound } from '../../lib/errors.js';
 import type { OciRuntime } from '../runtime/runtime.js';
 import type { ContainerNetworking, ContainerSnapshots, ImageResolver } from './deps.js';
+import type { VolumeService } from '../volumes/service.js';
 import { RecordStore, type ContainerRecord } from './record.js';
 import { StdinHub } from './stdin.js';
 
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   cgroupParent: string;
   /** Bridge networking; without it containers get a namespace with loopback only. */
   network?: ContainerNetworking;
+  /** Named and anonymous volumes; without it, containers cannot use volumes. */
+  volumes?: VolumeService;
 }
 
 /**

@@ -11,6 +11,7 @@ import { buildSpec, mergeEnv } from '../runtime/spec.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService } from './service.js';
+import { applyUserMounts, setupMounts } from './mounts-start.js';
 import { removeContainer } from './remove.js';
 import { netnsFile, prepareSandbox, releaseSandbox } from './sandbox.js';
 import { check } from './state.js';
@@ -69,6 +70,7 @@ export async function startContainer(svc: ContainerService, rec: ContainerRecord
       const env = mergeEnv([], rec.Config.Env ?? [], rec.Config.Hostname!, !!rec.Config.Tty, user.home);
       if (rec.HostConfig.Init && !svc.opts.initBinary) throw invalidArgument('--init requested but no init binary (tini) is installed');
       const spec = buildSpec({ rec, env, user, etcFiles, initBinary: svc.opts.initBinary, cgroupParent: svc.opts.cgroupParent, availableCaps: svc.opts.availableCaps });
+      applyUserMounts(spec, await span(id, 'mount volumes', () => setupMounts(svc, rec, rootfs)));
       const linux = spec.linux as { namespaces: Array<{ type: string; path?: string }> };
       const ns = netnsFile(svc, rec);
       // Join the namespace prepared for the container, or the host's for --network host.

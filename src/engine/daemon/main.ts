@@ -10,6 +10,7 @@ import path from 'node:path';
 import { boundingCapNumbers } from '../../host/caps.js';
 import { removeCgroupParent } from '../../host/cgroups.js';
 import { ALL_CAPS } from '../runtime/defaults.js';
+import { realMountHost } from '../../host/mounts.js';
 import { realHost } from '../../host/real.js';
 import { messageOf } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
@@ -25,6 +26,9 @@ import { registerStatsRoutes } from '../api/routes/stats.js';
 import { EventLog, type EngineEvent } from '../events/log.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerVolumeRoutes } from '../api/routes/volumes.js';
+import { runningVolumeUsers, volumeUsers } from '../containers/mounts.js';
+import { VolumeService } from '../volumes/service.js';
 import { stopContainer } from '../containers/lifecycle.js';
 import { restore, watchExits } from '../containers/monitor.js';
 import { netnsDir } from '../containers/sandbox.js';
@@ -77,6 +81,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const images = await ImageService.open(o.dataRoot, realHost);
   const runtime = new ConmonRuntime(realHost, o.execRoot, o.runtime);
   await runtime.init();
+  const volumes = await VolumeService.open(o.dataRoot, realMountHost);
   const live = (r: ContainerRecord) => ['running', 'paused', 'restarting'].includes(r.State.Status);
   const network: NetworkService = new NetworkService({
     host: realHost, dataRoot: o.dataRoot, tag: daemonId.slice(0, 8), bip: o.bip,
@@ -108,6 +113,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     snapshots: images.snapshots,
     initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/libexec/podman/catatonit']),
     cgroupParent,
+    volumes,
     availableCaps: boundingCapNumbers().map((n) => ALL_CAPS[n]).filter((c): c is string => !!c),
   });
   const nsDir = netnsDir(svc);
@@ -115,8 +121,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await realHost.privateMountDir(nsDir);
   const events = new EventLog();
   svc.on('event', (e: EngineEvent) => events.publish(e));
+  volumes.on('event', (e: EngineEvent) => events.publish(e));
+  volumes.setUsers((name) => volumeUsers(svc, name));
   const unwatch = watchExits(svc);
   await restore(svc);
+  await volumes.adopt(runningVolumeUsers(svc));
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
 
   const api = new ApiServer();
@@ -126,6 +135,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerExecRoutes(api, svc, new ExecService(svc));
   registerNetworkRoutes(api.router, svc, network, endpoints);
   registerArchiveRoutes(api.router, svc);
+  registerVolumeRoutes(api.router, volumes);
   registerContainerRoutes(api, svc, (ref) => {
     try {
       return images.resolve(ref).id;
@@ -161,6 +171,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await endpoints.drain();
       await network.shutdown(o.liveRestore);
       if (!o.liveRestore) {
+        await volumes.unmountAll();
         await removeCgroupParent(cgroupParent);
         await realHost.unmount(nsDir);
       }
