@@ -47,9 +47,17 @@ export async function hostAddresses(): Promise<string[]> {
   return (JSON.parse(out) as Array<{ addr_info?: Array<{ local: string }> }>).flatMap((i) => (i.addr_info ?? []).map((a) => a.local));
 }
 
-/** Runs iptables (waiting for the xtables lock, as concurrent CNI plugins also hold it). */
+/**
+ * Runs iptables, waiting for the xtables lock that CNI plugins and other daemons also take;
+ * a change that loses a race with another writer (exit status 4) is tried again.
+ */
 export async function iptables(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runProgram('iptables', ['-w', '5', ...args]);
+  let r = await runProgram('iptables', ['-w', '30', ...args]);
+  for (let i = 0; i < 5 && r.code === 4; i++) {
+    await new Promise((res) => setTimeout(res, 50 * (i + 1)));
+    r = await runProgram('iptables', ['-w', '30', ...args]);
+  }
+  return r;
 }
 
 /** Adds `rule` (without -A/-I) to `chain` of `table` unless present; `first` inserts at the top. */

@@ -48,6 +48,12 @@ class OutsideHost {
     fs.writeFileSync(path.join(this.www, 'cgi-bin', 'who'), '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "caller=$REMOTE_ADDR"\n', { mode: 0o755 });
     // busybox httpd daemonizes; it dies with the namespace's processes at stop().
     sh(`ip netns exec ${this.ns} busybox httpd -p 10.213.0.2:8081 -h ${this.www}`);
+    // httpd forks into the background; wait until it answers from the host.
+    for (let i = 0; i < 50; i++) {
+      if (spawnSync('busybox', ['wget', '-qO-', 'http://10.213.0.2:8081/cgi-bin/who'], { encoding: 'utf8' }).stdout.startsWith('caller=')) return;
+      spawnSync('sleep', ['0.1']);
+    }
+    throw new Error('the outside host did not come up');
   }
   stop(): void {
     spawnSync('sh', ['-c', `ip netns pids ${this.ns} | xargs -r kill; ip link del ${this.hostSide}; ip netns del ${this.ns}`]);
