@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { collect, flagLabel, intFlag } from '../command.js';
 import { invalidFlagValue } from '../errors.js';
 import { parseCpus, parseRamInBytes } from '../format/units.js';
+import { addExposed, addNetworkFlags, networkBody, sortedKeys, standardPortNotation, type EndpointSettings, type NetworkFlags } from './container-net.js';
 import {
   effectiveCaps,
   kvToMap,
@@ -22,7 +23,7 @@ import {
 } from './container-parse.js';
 
 /** Parsed `run`/`create` flags as commander stores them. */
-export interface ContainerFlags {
+export interface ContainerFlags extends NetworkFlags {
   attach?: string[];
   detach?: boolean;
   rm?: boolean;
@@ -50,10 +51,7 @@ export interface ContainerFlags {
   interactive?: boolean;
   tty?: boolean;
   pull?: string;
-  publish?: string[];
   publishAll?: boolean;
-  expose?: string[];
-  network?: string;
   quiet?: boolean;
   sigProxy?: boolean;
   detachKeys?: string;
@@ -95,9 +93,13 @@ export interface CreateBody {
     PortBindings: Record<string, PortBinding[]>;
     PublishAllPorts: boolean;
     NetworkMode: string;
+    Dns: string[];
+    DnsOptions: string[];
+    DnsSearch: string[];
+    ExtraHosts: string[] | null;
     ConsoleSize: [number, number];
   };
-  NetworkingConfig: { EndpointsConfig: Record<string, Record<string, never>> };
+  NetworkingConfig: { EndpointsConfig: Record<string, EndpointSettings> };
 }
 
 function sizeFlag(flags: string, allowMinusOne = false): (v: string) => number {
@@ -149,7 +151,6 @@ export function addContainerFlags(cmd: Command): void {
   opt('-m, --memory <bytes>', 'Memory limit', sizeFlag('-m, --memory <bytes>'));
   opt('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", sizeFlag('--memory-swap <bytes>', true));
   opt('--name <string>', 'Assign a name to the container');
-  opt('--network <network>', 'Connect a container to a network');
   opt('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)', intFlag('--pids-limit <int>'));
   opt('--privileged', 'Give extended privileges to this container');
   opt('-p, --publish <list>', "Publish a container's port(s) to the host", collect);
@@ -164,6 +165,10 @@ export function addContainerFlags(cmd: Command): void {
   opt('-t, --tty', 'Allocate a pseudo-TTY');
   opt('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])');
   opt('-w, --workdir <string>', 'Working directory inside the container');
+  addNetworkFlags(cmd);
+  // pflag lists flags by name; keep `--help` in the same order as docker's.
+  const key = (o: { long?: string; short?: string }) => (o.long ?? o.short ?? '').replace(/^-+/, '');
+  (cmd.options as unknown as { long?: string }[]).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Where buildCreateBody reads files and the caller's environment (replaceable in tests). */
@@ -213,24 +218,20 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
   }
   // docker's client validates the policy after this conflict check, so its error comes second.
   validateRestartPolicy(restart);
-  const { exposed, bindings } = parsePortSpecs(f.publish ?? []);
-  for (const e of f.expose ?? []) {
-    if (e.includes(':')) throw new Error(`invalid port format for --expose: ${e}`);
-    const { exposed: more } = parsePortSpecs([e]);
-    Object.assign(exposed, more);
-  }
+  const { exposed, bindings } = parsePortSpecs(standardPortNotation(f.publish ?? []));
+  addExposed(exposed, f.expose ?? []);
   const caps = effectiveCaps(f.capAdd ?? [], f.capDrop ?? []);
   const stdin = (f.interactive ?? false) || attach.has('stdin');
   const openStdin = f.interactive ?? false;
-  const networkMode = f.network ?? 'default';
+  const net = networkBody(f);
   const body: CreateBody = {
     Hostname: f.hostname ?? '',
-    Domainname: '',
+    Domainname: net.Domainname,
     User: f.user ?? '',
     AttachStdin: stdin,
     AttachStdout: attachAll || attach.has('stdout'),
     AttachStderr: attachAll || attach.has('stderr'),
-    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
+    ...(Object.keys(exposed).length ? { ExposedPorts: sortedKeys(exposed) } : {}),
     Tty: f.tty ?? false,
     OpenStdin: openStdin,
     // With stdin attached, the daemon closes the container's stdin when the client's ends.
@@ -259,12 +260,16 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
       CapDrop: caps.drop,
       Privileged: f.privileged ?? false,
       ...(f.init !== undefined ? { Init: f.init } : {}),
-      PortBindings: bindings,
+      PortBindings: sortedKeys(bindings),
       PublishAllPorts: f.publishAll ?? false,
-      NetworkMode: networkMode,
+      NetworkMode: net.NetworkMode,
+      Dns: net.Dns,
+      DnsOptions: net.DnsOptions,
+      DnsSearch: net.DnsSearch,
+      ExtraHosts: net.ExtraHosts,
       ConsoleSize: be.consoleSize ?? [0, 0],
     },
-    NetworkingConfig: { EndpointsConfig: { [networkMode]: {} } },
+    NetworkingConfig: { EndpointsConfig: sortedKeys(net.EndpointsConfig) },
   };
   return body;
 }
