@@ -15,6 +15,22 @@ import { removeContainer } from './remove.js';
 import { netnsFile, prepareSandbox, releaseSandbox } from './sandbox.js';
 import { check } from './state.js';
 
+/**
+ * Rewrites a running container's /etc/resolv.conf after `network connect`: joining a user
+ * network switches it to that network's embedded DNS server, as Docker's resolver does. The
+ * file is rewritten in place, so the container's bind mount sees the new content.
+ */
+export async function refreshResolvConf(svc: ContainerService, rec: ContainerRecord): Promise<void> {
+  const embeddedDns = svc.opts.network?.embeddedDns(rec);
+  if (!embeddedDns) return;
+  const input: EtcInput = {
+    hostname: rec.Config.Hostname!, addresses: [], extraHosts: [], embeddedDns,
+    dnsSearch: rec.HostConfig.DnsSearch as string[] | undefined, dnsOptions: rec.HostConfig.DnsOptions as string[] | undefined,
+  };
+  const host = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  await fs.writeFile(svc.store.dirs.file(rec.Id, 'resolv.conf'), resolvConf(input, host));
+}
+
 async function writeEtcFiles(svc: ContainerService, rec: ContainerRecord) {
   const dirs = svc.store.dirs;
   const files = { hostname: dirs.file(rec.Id, 'hostname'), hosts: dirs.file(rec.Id, 'hosts'), resolvConf: dirs.file(rec.Id, 'resolv.conf') };

@@ -2,6 +2,7 @@
 import { invalidArgument, messageOf } from '../../../lib/errors.js';
 import type { ContainerService } from '../../containers/service.js';
 import { netnsFile } from '../../containers/sandbox.js';
+import { refreshResolvConf } from '../../containers/start.js';
 import type { EndpointRequest, Endpoints } from '../../network/endpoints.js';
 import type { NetworkRecord } from '../../network/record.js';
 import type { CreateNetworkRequest, NetworkService } from '../../network/service.js';
@@ -85,6 +86,7 @@ export function registerNetworkRoutes(r: Router, svc: ContainerService, nets: Ne
       const live = ['running', 'paused'].includes(c.State.Status);
       await eps.connect(c, n.Id, body.EndpointConfig, live ? netnsFile(svc, c) : undefined);
       await svc.save(c);
+      if (live) await refreshResolvConf(svc, c);
     });
     event('connect', n, { container: c.Id });
     sendEmpty(ctx.res, 200);
