@@ -162,6 +162,10 @@ export function requireArgs(cmd: Command, args: readonly string[], rule: { min?:
   if (min !== undefined && max !== undefined && min === max && args.length !== min) {
     throw new StatusError(`${bin}: '${path}' requires ${min} ${plural(min)}${tail('Run')}`, 1);
   }
+  if (min !== undefined && max !== undefined && min !== max && (args.length < min || args.length > max)) {
+    // cobra's RequiresRangeArgs.
+    throw new StatusError(`${bin}: '${path}' requires at least ${min} and at most ${max} ${plural(max)}${tail('Run')}`, 1);
+  }
   if (max === 0 && args.length > 0) throw new StatusError(`${bin}: '${path}' accepts no arguments${tail('Run')}`, 1);
   if (min !== undefined && args.length < min) {
     throw new StatusError(`${bin}: '${path}' requires at least ${min} ${plural(min)}${tail('See')}`, 1);

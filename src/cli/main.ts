@@ -18,6 +18,8 @@ import { registerHistory, registerImages } from './commands/images.js';
 import { registerInspect, registerKindInspect } from './commands/inspect.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
+import { registerNetwork } from './commands/network.js';
+import { registerPort } from './commands/port.js';
 import { registerContainerPrune, registerImagePrune } from './commands/prune.js';
 import { registerPs } from './commands/ps.js';
 import { registerRun } from './commands/run.js';
@@ -67,6 +69,7 @@ function containerVerbs(parent: Command, grouped: boolean): void {
   registerLogs(parent);
   registerTopDiff(parent);
   registerCp(parent);
+  registerPort(parent);
   if (grouped) {
     registerPs(parent, 'ls', ['list', 'ps']);
     registerKindInspect(parent, 'container');
@@ -114,6 +117,7 @@ export function buildProgram(): BerthCommand {
   registerSave(program);
   registerLoad(program);
   registerSystem(program);
+  registerNetwork(program);
 
   const container = program
     .command('container')

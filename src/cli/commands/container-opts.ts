@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { collect, flagLabel, intFlag } from '../command.js';
 import { invalidFlagValue } from '../errors.js';
 import { parseCpus, parseRamInBytes } from '../format/units.js';
+import { addExposed, addNetworkFlags, networkBody, sortedKeys, standardPortNotation, type EndpointSettings, type NetworkFlags } from './container-net.js';
 import {
   effectiveCaps,
   kvToMap,
@@ -23,7 +24,7 @@ import {
 import { mountBody, mountFlag, type MountFlags, type MountSpec } from './mount-opts.js';
 
 /** Parsed `run`/`create` flags as commander stores them. */
-export interface ContainerFlags extends MountFlags {
+export interface ContainerFlags extends MountFlags, NetworkFlags {
   attach?: string[];
   detach?: boolean;
   rm?: boolean;
@@ -51,10 +52,7 @@ export interface ContainerFlags extends MountFlags {
   interactive?: boolean;
   tty?: boolean;
   pull?: string;
-  publish?: string[];
   publishAll?: boolean;
-  expose?: string[];
-  network?: string;
   quiet?: boolean;
   sigProxy?: boolean;
   detachKeys?: string;
@@ -102,9 +100,13 @@ export interface CreateBody {
     PortBindings: Record<string, PortBinding[]>;
     PublishAllPorts: boolean;
     NetworkMode: string;
+    Dns: string[];
+    DnsOptions: string[];
+    DnsSearch: string[];
+    ExtraHosts: string[] | null;
     ConsoleSize: [number, number];
   };
-  NetworkingConfig: { EndpointsConfig: Record<string, Record<string, never>> };
+  NetworkingConfig: { EndpointsConfig: Record<string, EndpointSettings> };
 }
 
 function sizeFlag(flags: string, allowMinusOne = false): (v: string) => number {
@@ -157,7 +159,6 @@ export function addContainerFlags(cmd: Command): void {
   opt('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", sizeFlag('--memory-swap <bytes>', true));
   opt('--mount <mount>', 'Attach a filesystem mount to the container', mountFlag);
   opt('--name <string>', 'Assign a name to the container');
-  opt('--network <network>', 'Connect a container to a network');
   opt('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)', intFlag('--pids-limit <int>'));
   opt('--privileged', 'Give extended privileges to this container');
   opt('-p, --publish <list>', "Publish a container's port(s) to the host", collect);
@@ -176,6 +177,10 @@ export function addContainerFlags(cmd: Command): void {
   opt('--volume-driver <string>', 'Optional volume driver for the container');
   opt('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect);
   opt('-w, --workdir <string>', 'Working directory inside the container');
+  addNetworkFlags(cmd);
+  // pflag lists flags by name; keep `--help` in the same order as docker's.
+  const key = (o: { long?: string; short?: string }) => (o.long ?? o.short ?? '').replace(/^-+/, '');
+  (cmd.options as unknown as { long?: string }[]).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Where buildCreateBody reads files and the caller's environment (replaceable in tests). */
@@ -225,25 +230,21 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
   }
   // docker's client validates the policy after this conflict check, so its error comes second.
   validateRestartPolicy(restart);
-  const { exposed, bindings } = parsePortSpecs(f.publish ?? []);
-  for (const e of f.expose ?? []) {
-    if (e.includes(':')) throw new Error(`invalid port format for --expose: ${e}`);
-    const { exposed: more } = parsePortSpecs([e]);
-    Object.assign(exposed, more);
-  }
+  const { exposed, bindings } = parsePortSpecs(standardPortNotation(f.publish ?? []));
+  addExposed(exposed, f.expose ?? []);
   const caps = effectiveCaps(f.capAdd ?? [], f.capDrop ?? []);
   const stdin = (f.interactive ?? false) || attach.has('stdin');
   const openStdin = f.interactive ?? false;
-  const networkMode = f.network ?? 'default';
   const mounts = mountBody(f);
+  const net = networkBody(f);
   const body: CreateBody = {
     Hostname: f.hostname ?? '',
-    Domainname: '',
+    Domainname: net.Domainname,
     User: f.user ?? '',
     AttachStdin: stdin,
     AttachStdout: attachAll || attach.has('stdout'),
     AttachStderr: attachAll || attach.has('stderr'),
-    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
+    ...(Object.keys(exposed).length ? { ExposedPorts: sortedKeys(exposed) } : {}),
     Tty: f.tty ?? false,
     OpenStdin: openStdin,
     // With stdin attached, the daemon closes the container's stdin when the client's ends.
@@ -274,12 +275,16 @@ export function buildCreateBody(f: ContainerFlags, image: string, args: readonly
       CapDrop: caps.drop,
       Privileged: f.privileged ?? false,
       ...(f.init !== undefined ? { Init: f.init } : {}),
-      PortBindings: bindings,
+      PortBindings: sortedKeys(bindings),
       PublishAllPorts: f.publishAll ?? false,
-      NetworkMode: networkMode,
+      NetworkMode: net.NetworkMode,
+      Dns: net.Dns,
+      DnsOptions: net.DnsOptions,
+      DnsSearch: net.DnsSearch,
+      ExtraHosts: net.ExtraHosts,
       ConsoleSize: be.consoleSize ?? [0, 0],
     },
-    NetworkingConfig: { EndpointsConfig: { [networkMode]: {} } },
+    NetworkingConfig: { EndpointsConfig: sortedKeys(net.EndpointsConfig) },
   };
   return body;
 }

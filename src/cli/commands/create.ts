@@ -10,6 +10,7 @@ import { DaemonError } from '../client.js';
 import { StatusError } from '../errors.js';
 import { displayJsonMessages } from '../format/jsonmessage.js';
 import { familiarString, fullName, parseNormalizedNamed, tagNameOnly } from '../reference.js';
+import { localhostDnsWarning } from './container-net.js';
 import { addContainerFlags, buildCreateBody, validatePull, type BuildEnv, type ContainerFlags, type CreateBody } from './container-opts.js';
 import { printTrace } from './trace.js';
 
@@ -53,7 +54,8 @@ export async function createContainer(cli: Cli, body: CreateBody, opts: CreateOp
     res = await send();
   }
   const created = res.json<{ Id: string; Warnings?: string[] | null }>();
-  for (const w of created.Warnings ?? []) cli.err.write(`WARNING: ${w}\n`);
+  const dnsWarning = localhostDnsWarning(body.HostConfig.Dns);
+  for (const w of [...(created.Warnings ?? []), ...(dnsWarning ? [dnsWarning] : [])]) cli.err.write(`WARNING: ${w}\n`);
   return created.Id;
 }
 

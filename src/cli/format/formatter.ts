@@ -75,10 +75,18 @@ export function renderRows(format: string, rows: readonly object[], header: Reco
   return tabwrite(`${head}\n${body}`);
 }
 
-/** The header "row": field names resolve to titles; a method such as `.Label "x"` gives "". */
+/**
+ * SubHeaderContext.Label: the title of a `{{.Label "com.example-key"}}` column is the label
+ * key's last dot-separated part with `-` and `_` as spaces (`example key`).
+ */
+function headerLabel(name: unknown): string {
+  return (String(name).split('.').pop() ?? '').replace(/[-_]/g, ' ');
+}
+
+/** The header "row": field names resolve to titles, `.Label "x"` as docker titles it. */
 function headerContext(header: Record<string, string>): Record<string, unknown> {
   return new Proxy(header, {
-    get: (target, key) => (typeof key === 'string' && key in target ? target[key] : undefined),
+    get: (target, key) => (typeof key === 'string' && key in target ? target[key] : key === 'Label' ? headerLabel : undefined),
     has: () => true,
     getOwnPropertyDescriptor: (target, key) =>
       typeof key === 'string'

@@ -86,11 +86,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const network: NetworkService = new NetworkService({
     host: realHost, dataRoot: o.dataRoot, tag: daemonId.slice(0, 8), bip: o.bip,
     usersOf: (netId): string[] => svc.all().filter((r) => live(r) && Object.values(r.Networks ?? {}).some((e) => e.NetworkID === netId)).map((r) => r.Id),
-    namesOn: (netId): Array<{ names: string[]; ip: string }> =>
+    namesOn: (netId): Array<{ names: string[]; ip: string; dns?: string[] }> =>
       svc.all().flatMap((r) =>
         Object.values(r.Networks ?? {})
           .filter((e) => e.NetworkID === netId && e.IPAddress)
-          .map((e) => ({ names: [r.Name.slice(1), r.Id.slice(0, 12), ...(e.Aliases ?? [])], ip: e.IPAddress })),
+          .map((e) => ({ names: [r.Name.slice(1), r.Id.slice(0, 12), ...(e.Aliases ?? [])], ip: e.IPAddress, dns: r.HostConfig.Dns as string[] | undefined })),
       ),
   });
   await network.init();

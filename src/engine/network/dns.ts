@@ -2,7 +2,7 @@
  * The embedded DNS server of a user network (Docker's 127.0.0.11): containers on the network
  * find each other by container name, network alias and short id. It listens on the network's
  * gateway address, which every container on the network reaches through its bridge; queries
- * for other names are forwarded to the host's resolvers.
+ * for other names are forwarded to the container's `--dns` servers, else the host's resolvers.
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,9 @@ import { log } from '../../lib/log.js';
 
 /** Looks a name up among the network's containers; returns IPv4 addresses. */
 export type NameLookup = (name: string) => string[];
+
+/** The `--dns` servers of the container at `ip`, if it set any. */
+export type UpstreamLookup = (ip: string) => string[] | undefined;
 
 function upstreams(): string[] {
   try {
@@ -27,6 +30,7 @@ export class DnsServer {
   constructor(
     private readonly address: string,
     private readonly lookup: NameLookup,
+    private readonly upstreamsOf: UpstreamLookup = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -68,14 +72,16 @@ export class DnsServer {
       sock.send(reply, rinfo.port, rinfo.address);
       return;
     }
-    const reply = await forward(msg);
+    // As Docker's resolver does, a container's own `--dns` servers replace the host's.
+    const own = this.upstreamsOf(rinfo.address)?.filter((s) => /^\d+\.\d+\.\d+\.\d+$/.test(s));
+    const reply = await forward(msg, own?.length ? own : upstreams());
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
   }
 }
 
-/** Sends the query to the host's resolvers in turn; the first answer wins. */
-async function forward(msg: Buffer): Promise<Buffer | undefined> {
-  for (const server of upstreams()) {
+/** Sends the query to the given resolvers in turn; the first answer wins. */
+async function forward(msg: Buffer, servers: string[]): Promise<Buffer | undefined> {
+  for (const server of servers) {
     const reply = await new Promise<Buffer | undefined>((resolve) => {
       const s = dgram.createSocket('udp4');
       const timer = setTimeout(() => done(undefined), 2000);

@@ -26,7 +26,7 @@ export interface NetworkServiceOptions {
   /** Containers connected to a network (ids), to refuse removing a network in use. */
   usersOf?: (netId: string) => string[];
   /** Names (container name, aliases, short id) and address of each container on a network. */
-  namesOn?: (netId: string) => Array<{ names: string[]; ip: string }>;
+  namesOn?: (netId: string) => Array<{ names: string[]; ip: string; dns?: string[] }>;
 }
 
 export interface CreateNetworkRequest {
@@ -85,8 +85,10 @@ export class NetworkService {
     await this.rules.add(n);
     if (n.Name !== 'bridge' && !this.dns.has(n.Id)) {
       // Docker resolves container names on user-defined networks only.
-      const server = new DnsServer(ipam.Gateway, (name) =>
-        (this.opts.namesOn?.(n.Id) ?? []).filter((c) => c.names.some((x) => x.toLowerCase() === name)).map((c) => c.ip),
+      const server = new DnsServer(
+        ipam.Gateway,
+        (name) => (this.opts.namesOn?.(n.Id) ?? []).filter((c) => c.names.some((x) => x.toLowerCase() === name)).map((c) => c.ip),
+        (ip) => (this.opts.namesOn?.(n.Id) ?? []).find((c) => c.ip === ip)?.dns,
       );
       await server.start().then(
         () => this.dns.set(n.Id, server),
