@@ -48,17 +48,21 @@ export async function hostAddresses(): Promise<string[]> {
 }
 
 /**
- * Runs iptables, waiting for the xtables lock that CNI plugins and other daemons also take;
- * a change that loses a race with another writer (exit status 4) is tried again.
+ * Runs iptables. Calls from every Berth daemon on the host are serialized through one lock
+ * file: iptables-nft writers working from stale copies of a table can bring back chains
+ * another writer just deleted. A change that still loses a race (exit status 4) is retried.
  */
 export async function iptables(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let r = await runProgram('iptables', ['-w', '30', ...args]);
+  const call = () => runProgram('flock', ['-w', '60', IPTABLES_LOCK, 'iptables', '-w', '30', ...args]);
+  let r = await call();
   for (let i = 0; i < 5 && r.code === 4; i++) {
     await new Promise((res) => setTimeout(res, 50 * (i + 1)));
-    r = await runProgram('iptables', ['-w', '30', ...args]);
+    r = await call();
   }
   return r;
 }
+
+const IPTABLES_LOCK = '/run/berth-iptables.lock';
 
 /** Adds `rule` (without -A/-I) to `chain` of `table` unless present; `first` inserts at the top. */
 export async function ensureRule(table: string, chain: string, rule: string[], first = false): Promise<void> {

@@ -62,13 +62,19 @@ export class NetworkRules {
     for (const [table, chain, rule] of this.rules(net)) await iptables(['-t', table, '-D', chain, ...rule]);
   }
 
-  /** Removes every chain of this daemon and the jumps to them. */
+  /** Removes every chain of this daemon and the jumps to them, and checks they are gone. */
   async removeAll(): Promise<void> {
-    await iptables(['-t', 'filter', '-D', 'FORWARD', '-j', this.fwd]);
-    await iptables(['-t', 'nat', '-D', 'POSTROUTING', '-j', this.nat]);
-    for (const [table, c] of [['filter', this.fwd], ['filter', this.stage1], ['filter', this.stage2], ['nat', this.nat]] as const) {
-      await iptables(['-t', table, '-F', c]);
-      await iptables(['-t', table, '-X', c]);
+    const chains = [['filter', this.fwd], ['filter', this.stage1], ['filter', this.stage2], ['nat', this.nat]] as const;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      while ((await iptables(['-t', 'filter', '-D', 'FORWARD', '-j', this.fwd])).code === 0);
+      while ((await iptables(['-t', 'nat', '-D', 'POSTROUTING', '-j', this.nat])).code === 0);
+      for (const [table, c] of chains) {
+        await iptables(['-t', table, '-F', c]);
+        await iptables(['-t', table, '-X', c]);
+      }
+      let left = false;
+      for (const [table, c] of chains) if ((await iptables(['-t', table, '-S', c])).code === 0) left = true;
+      if (!left) return;
     }
   }
 }
