@@ -164,7 +164,9 @@ function networkLeaks(dir: string, tag: string): string[] {
   // A rule naming an address of our subnets (a container's NAT or forward rule) outlived its container.
   const ours = (rule: string) => (rule.match(/\b\d+\.\d+\.\d+\.\d+\b/g) ?? []).some((ip) => subnets.some(([base, size]) => ipNum(ip) >= base && ipNum(ip) < base + size));
   for (const b of new Set(bridges)) if (fs.existsSync(`/sys/class/net/${b}`)) out.push(`link ${b}`);
-  const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n');
+  // Read under the daemons' iptables lock: a dump taken while another daemon changes the
+  // ruleset can print one chain's rule under another (deleted) chain's name.
+  const rules = spawnSync('flock', ['-w', '60', '/run/berth-iptables.lock', 'iptables-save'], { encoding: 'utf8' }).stdout.split('\n');
   for (const r of rules) if (r.includes(tag) || bridges.some((b) => r.includes(b)) || ours(r)) out.push(`iptables ${r}`);
   const claims = '/run/berth-subnets';
   if (fs.existsSync(claims))
