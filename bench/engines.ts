@@ -226,7 +226,8 @@ export async function stopEngine(e: Engine, keep: boolean): Promise<string[]> {
     const ids = await docker(e, ['ps', '-aq'], { timeoutMs: 20_000 }).catch(() => undefined);
     const list = ids?.code === 0 ? ids.stdout.split('\n').filter(Boolean) : [];
     if (list.length) await docker(e, ['rm', '-f', ...list], { timeoutMs: 60_000 }).catch(() => undefined);
-    await stopProcess(e.pid, 30_000);
+    // A daemon killed mid-shutdown may leave host state (rules, bridges) that it would have removed.
+    if (await stopProcess(e.pid, 30_000)) problems.push(`${e.label} daemon (pid ${e.pid}) did not exit within 30 s of SIGTERM and was killed`);
     if (alive(e.pid)) problems.push(`${e.label} daemon (pid ${e.pid}) survived SIGKILL`);
   }
   const cgroup = e.cgroupParent();
