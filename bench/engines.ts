@@ -116,9 +116,21 @@ async function startDaemon(cmd: string, args: string[], sock: string, log: strin
   throw new Error(`${cmd} did not answer /_ping on ${sock} within ${timeoutMs / 1000}s; last log lines:\n${tail(log)}`);
 }
 
-/** Starts Debian's dockerd as the reference, with networking off (measured in a later issue). */
-export async function startDocker(root: string): Promise<Engine> {
-  const dir = join(root, 'docker');
+/**
+ * How the reference dockerd networks: by default not at all (`--bridge=none --iptables=false`,
+ * for the engine metrics), or, for the networking metrics, on `bridge` — a bridge the bench made
+ * and addressed beforehand, since dockerd only creates one named docker0 itself and refuses
+ * `--bip` beside `-b` — with iptables and the userland proxy as Docker ships them, and user
+ * networks carved from `pool` (a range no other network on the host uses).
+ */
+export interface DockerNetworking {
+  bridge: string;
+  pool: string;
+}
+
+/** Starts Debian's dockerd as the reference, with networking off unless `net` is given. */
+export async function startDocker(root: string, net?: DockerNetworking): Promise<Engine> {
+  const dir = join(root, net ? 'docker-net' : 'docker');
   const data = join(dir, 'data');
   const exec = join(dir, 'exec');
   mkdirSync(data, { recursive: true });
@@ -128,14 +140,17 @@ export async function startDocker(root: string): Promise<Engine> {
   // Our own daemon.json: the host's /etc/docker/daemon.json must not change the reference, and the
   // libtrust key dockerd 20.10 writes (default /etc/docker/key.json) goes under our dir.
   const config = join(dir, 'daemon.json');
-  const cgroupParent = `/berth-bench-docker-${root.slice(-6)}`;
+  const cgroupParent = `/berth-bench-docker${net ? '-net' : ''}-${root.slice(-6)}`;
   writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }));
+  const networking = net
+    ? ['--bridge', net.bridge, '--default-address-pool', `base=${net.pool},size=24`, '--ip6tables=false']
+    : ['--iptables=false', '--ip6tables=false', '--bridge=none'];
   // Without --containerd, dockerd 20.10 starts containerd with root <data>/containerd/daemon,
   // state <exec>/containerd/daemon and socket <exec>/containerd/containerd.sock: all per run.
   const pid = await startDaemon(
     'dockerd',
     ['--config-file', config, '-H', `unix://${sock}`, '--data-root', data, '--exec-root', exec, '--pidfile', join(dir, 'docker.pid'),
-      '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=overlay2',
+      ...networking, '--storage-driver=overlay2',
       // Not the shared "/docker" parent a system dockerd would use; ours is removed at the end.
       '--cgroup-parent', cgroupParent],
     sock, log, 60_000,
@@ -211,7 +226,8 @@ export async function stopEngine(e: Engine, keep: boolean): Promise<string[]> {
     const ids = await docker(e, ['ps', '-aq'], { timeoutMs: 20_000 }).catch(() => undefined);
     const list = ids?.code === 0 ? ids.stdout.split('\n').filter(Boolean) : [];
     if (list.length) await docker(e, ['rm', '-f', ...list], { timeoutMs: 60_000 }).catch(() => undefined);
-    await stopProcess(e.pid, 30_000);
+    // A daemon killed mid-shutdown may leave host state (rules, bridges) that it would have removed.
+    if (await stopProcess(e.pid, 30_000)) problems.push(`${e.label} daemon (pid ${e.pid}) did not exit within 30 s of SIGTERM and was killed`);
     if (alive(e.pid)) problems.push(`${e.label} daemon (pid ${e.pid}) survived SIGKILL`);
   }
   const cgroup = e.cgroupParent();

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: Berth's engine against Debian's dockerd (the reference), side by side in one
- * run, both driven by the same `docker` CLI. See the "Benchmark" section of issue 2 and
+ * run, both driven by the same `docker` CLI. See the "Benchmark" sections of issues 2-4 and
  * ARCHITECTURE.md ("Tests and benchmarks"). Prints the table and records it in BENCHMARKS.md.
+ * The networking metrics (issue 4) run last, against a second dockerd with networking on
+ * (netphase.ts), and the host's iptables and links are checked for both engines' leftovers.
  *
  * Every daemon runs on its own socket, data root and exec root under one temp dir, which is torn
  * down at the end, on failure and on Ctrl-C (processes, runc containers, mounts, files).
@@ -14,7 +16,8 @@ import { startBerth, startDocker, stopEngine, DOCKER_CLI } from './engines.js';
 import { ensurePackages, engineProcesses, machineInfo } from './host.js';
 import { bigArchive, busyboxArchive, type ImageArchive } from './images.js';
 import { measureAll, type Contender } from './measure.js';
-import { isFullRun, parseOptions } from './options.js';
+import { NetPhase } from './netphase.js';
+import { isFullRun, NET_METRICS, parseOptions } from './options.js';
 import { loadFloor, runcFloor } from './floor.js';
 import { run } from './proc.js';
 import { buildRows, median, p90, renderSection, renderTable, writeBenchmarks, type Side } from './report.js';
@@ -41,6 +44,11 @@ async function main(): Promise<number> {
   const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
   const before = engineProcesses();
   const dirsBefore = fixedDirsBefore();
+  // Before any daemon starts: what the host's iptables, links and sysctls look like without them.
+  const net = await NetPhase.begin();
+  const wantNet = NET_METRICS.some((m) => o.only.has(m));
+  // With only networking metrics selected, the plain reference dockerd is not needed at all.
+  const wantPlain = [...o.only].some((m) => !NET_METRICS.includes(m));
   await ensurePackages(o.skipDocker ? {} : { dockerd: 'docker.io' });
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const work = join(root, 'work');
@@ -50,11 +58,13 @@ async function main(): Promise<number> {
     { label: 'Docker', results: { errors: {}, missing: {} }, absent: o.skipDocker ? 'skipped' : undefined },
   ];
 
+  const notes: string[] = [];
   let teardown: Promise<string[]> | undefined;
   const tearDown = () =>
     (teardown ??= (async () => {
       const problems: string[] = [];
       for (const s of sides) if (s.engine) problems.push(...(await stopEngine(s.engine, o.keep)));
+      problems.push(...(await net.end()).problems);
       problems.push(...(await cleanTree(join(root, 'work'), false)));
       if (!o.keep) problems.push(...(await cleanTree(root, false)));
       else say(`kept ${root}`);
@@ -72,7 +82,6 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const notes: string[] = [];
   let big: ImageArchive | undefined;
   try {
     const busybox = await busyboxArchive(work, repoRoot);
@@ -83,17 +92,18 @@ async function main(): Promise<number> {
         `throughput = archive size / median wall time of \`docker load -i\` over ${o.loadRuns} runs, the image removed (\`rmi -f\`) before each.`);
     }
     for (const s of sides) {
-      if (s.absent) continue;
+      if (s.absent || (s.label === 'Docker' && !wantPlain)) continue;
       try {
         say(`starting ${s.label}…`);
         s.engine = s.label === 'Docker' ? await startDocker(root) : await startBerth(root, [busybox.path]);
+        if (s.label === 'Berth') await net.berthStarted(s.engine);
       } catch (e) {
         s.absent = 'daemon did not start';
         notes.push(`${s.label} daemon did not start: ${(e as Error).message.split('\n').slice(0, 4).join(' ⏎ ')}`);
         say(`${s.label}: ${(e as Error).message}`);
       }
     }
-    if (sides.every((s) => !s.engine)) throw new Error('no engine started');
+    if (sides.every((s) => !s.engine) && !(wantNet && !o.skipDocker)) throw new Error('no engine started');
     if (o.only.has('run')) {
       await runcFloor(work, o.warmups, o.runs).then(
         (xs) => notes.push(`runc alone (\`runc run\` of \`true\` in a busybox rootfs: no daemon, CLI, overlay or monitor): ${median(xs).toFixed(0)} ms median (p90 ${p90(xs).toFixed(0)}).`),
@@ -101,6 +111,7 @@ async function main(): Promise<number> {
       );
     }
     await measureAll(o, sides, busybox, big, () => interrupted, say);
+    if (wantNet && !interrupted) notes.push(...(await net.measure(o, sides, root, work, busybox, () => interrupted, say)).map((p) => `clean-up: ${p}`));
     if (big && !interrupted) {
       await loadFloor(work, big.path, o.loadRuns).then(
         (xs) => notes.push(`GNU \`tar -x\` of the load archive and its layer into the temp dir (no hashing, no fsync; shows what file creation costs on this host now): ${(median(xs) / 1000).toFixed(2)} s median = ${(big!.bytes / 1e6 / (median(xs) / 1000)).toFixed(0)} MB/s.`),
@@ -128,7 +139,7 @@ async function main(): Promise<number> {
   }
 
   const overhead = await cliOverheadMs();
-  notes.push(
+  if (['run', 'rund', 'ps', 'rm'].some((m) => o.only.has(m as never))) notes.push(
     `Times are wall-clock for the whole \`docker\` CLI command (${DOCKER_CLI}), medians with nearest-rank p90: ` +
       `run --rm over ${o.runs} runs after ${o.warmups} warm-ups; run -d and rm -f per operation over ${o.containers} containers; ` +
       `ps over ${o.runs} runs. The CLI alone (\`docker --version\`) takes ${overhead.toFixed(0)} ms of each.`,
@@ -140,12 +151,13 @@ async function main(): Promise<number> {
   }
   if (o.only.has('exec')) notes.push(`exec: \`docker exec c true\` into one running busybox container, ${o.runs} runs after ${o.warmups} warm-ups; an engine without exec is shown as missing.`);
   notes.push(`Load average at start ${loadAtStart}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}: other work on the machine shows up as noise in every figure.`);
-  if (!o.skipDocker) {
-    notes.push('Docker runs with `--bridge=none --iptables=false` (networking is benchmarked in a later issue), its own cgroup parent and daemon.json, ' +
+  if (!o.skipDocker && wantPlain) {
+    notes.push('Docker for the engine metrics runs with `--bridge=none --iptables=false` (as in every earlier run; networking has its own dockerd, below), its own cgroup parent and daemon.json, ' +
       'and starts its own containerd under the run\'s data and exec roots.');
   }
+  if (wantNet) notes.push(...net.notes(o, sides));
   const side = (s: Contender): Side => (s.absent && !Object.keys(s.results).some((k) => k !== 'errors' && k !== 'missing') ? { absent: s.absent } : { results: s.results });
-  const table = renderTable(buildRows(side(sides[0]!), side(sides[1]!), o.containers, big ? big.bytes / 1e6 : undefined, o.only, o.logsMB));
+  const table = renderTable(buildRows(side(sides[0]!), side(sides[1]!), o.containers, big ? big.bytes / 1e6 : undefined, o.only, o.logsMB, o));
   process.stdout.write('\n' + table + '\n\n' + notes.map((n) => `- ${n}`).join('\n') + '\n');
   if (o.write ?? isFullRun(o)) {
     const file = join(repoRoot, 'BENCHMARKS.md');

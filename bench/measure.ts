@@ -7,7 +7,7 @@
  */
 import { docker, dockerOk, getJson, type Engine, type Memory } from './engines.js';
 import type { ImageArchive } from './images.js';
-import type { BenchOptions } from './options.js';
+import type { BenchOptions, Metric } from './options.js';
 import { run, sleep } from './proc.js';
 import { measureExec, measureLogs } from './streams.js';
 
@@ -24,6 +24,14 @@ export interface EngineResults {
   /** Milliseconds per `docker exec c true`. */
   exec?: number[];
   mem?: Memory;
+  /** ms of `run --rm busybox true` with `--network none` and on the default bridge, in pairs (same index). */
+  netSetup?: { none: number[]; bridge: number[]; stages?: Record<string, number[]> };
+  /** ms per HTTP GET of 1 kB through a published port, by address ("lo" 127.0.0.1, "host" the host's address). */
+  portLat?: Record<string, number[]>;
+  /** ms per download of `bytes` through a published port, by address as in portLat. */
+  portBw?: { bytes: number; ms: Record<string, number[]> };
+  /** ms per container-to-container transfer of `bytes` on a user network. */
+  c2c?: { bytes: number; ms: number[] };
   /** Berth only: stage → milliseconds per `run -d`, from the daemon's own trace (/berth/trace/{id}). */
   stages?: Record<string, number[]>;
   /** metric → error text, when that measurement failed. */
@@ -40,7 +48,6 @@ export interface Contender {
   results: EngineResults;
 }
 
-type Metric = 'run' | 'rund' | 'ps' | 'rm' | 'load' | 'logs' | 'exec';
 
 /**
  * Takes `count` samples of `fn` per engine, alternating engines; an engine whose command fails

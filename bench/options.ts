@@ -1,14 +1,17 @@
 /**
  * Command-line options of `npm run bench` (`node dist/bench/main.js`).
  *
- * Quick runs: `--only run,load --runs 5`; one side only while the other is being written:
+ * Quick runs: `--only run,load --runs 5` (networking: `--only netsetup,portlat,portbw,c2c`); one side only while the other is being written:
  * `--skip-berth` / `--skip-docker`. A partial run does not touch BENCHMARKS.md unless `--write`.
  */
 import { Command, InvalidArgumentError } from 'commander';
 
 /** The measurements, by the short names `--only` accepts. */
-export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec'] as const;
+export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c'] as const;
 export type Metric = (typeof METRICS)[number];
+
+/** The networking metrics of issue 4: measured against a second dockerd that has bridge + iptables. */
+export const NET_METRICS: readonly Metric[] = ['netsetup', 'portlat', 'portbw', 'c2c'];
 
 export interface BenchOptions {
   only: Set<Metric>;
@@ -21,6 +24,13 @@ export interface BenchOptions {
   /** Size of the log `docker logs` reads, and timed reads of it. */
   logsMB: number;
   logsRuns: number;
+  /** Sequential HTTP GETs (new connection each) per address and engine, for portlat. */
+  requests: number;
+  /** Timed downloads per address and engine (portbw), and transfers per engine (c2c). */
+  bwRuns: number;
+  /** Size of the file downloaded through the published port, and of the container-to-container transfer. */
+  portbwMB: number;
+  c2cMB: number;
   skipBerth: boolean;
   skipDocker: boolean;
   /** true/false when given, undefined = write only on a full run. */
@@ -65,6 +75,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--load-runs <n>', 'timed docker load repetitions', positive, 5)
     .option('--logs-mb <n>', 'size of the log docker logs reads, MB', positive, 100)
     .option('--logs-runs <n>', 'timed docker logs repetitions', positive, 5)
+    .option('--requests <n>', 'HTTP GETs through a published port, per address and engine', positive, 200)
+    .option('--bw-runs <n>', 'timed transfers for portbw and c2c', positive, 5)
+    .option('--portbw-mb <n>', 'size of the file downloaded through a published port, MB', positive, 200)
+    .option('--c2c-mb <n>', 'size of the container-to-container transfer, MB', positive, 1000)
     .option('--skip-berth', 'measure the reference dockerd only', false)
     .option('--skip-docker', 'measure Berth only', false)
     .option('--write', 'write BENCHMARKS.md even on a partial run')
@@ -80,6 +94,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     loadRuns: number;
     logsMb: number;
     logsRuns: number;
+    requests: number;
+    bwRuns: number;
+    portbwMb: number;
+    c2cMb: number;
     skipBerth: boolean;
     skipDocker: boolean;
     write?: boolean;
@@ -97,6 +115,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     loadRuns: o.loadRuns,
     logsMB: o.logsMb,
     logsRuns: o.logsRuns,
+    requests: o.requests,
+    bwRuns: o.bwRuns,
+    portbwMB: o.portbwMb,
+    c2cMB: o.c2cMb,
     skipBerth: o.skipBerth,
     skipDocker: o.skipDocker,
     write: given ? o.write : undefined,
@@ -107,5 +129,6 @@ export function parseOptions(argv: string[]): BenchOptions {
 
 /** True when every metric runs on both engines with the default sizes, i.e. a run worth recording. */
 export function isFullRun(o: BenchOptions): boolean {
-  return o.only.size === METRICS.length && !o.skipBerth && !o.skipDocker && o.containers === 20 && o.logsMB === 100;
+  return o.only.size === METRICS.length && !o.skipBerth && !o.skipDocker && o.containers === 20 && o.logsMB === 100 &&
+    o.portbwMB === 200 && o.c2cMB === 1000;
 }

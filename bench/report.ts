@@ -66,27 +66,51 @@ const mbps = (r: EngineResults) => (r.load && r.load.ms.length ? r.load.bytes / 
 const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
 const logsMbps = (r: EngineResults) => (r.logs && r.logs.ms.length ? r.logs.bytes / 1e6 / (median(r.logs.ms) / 1000) : undefined);
 
-/** The table rows, in the order of the issue's benchmark list. */
-export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: number | undefined, only: Set<string>, logsMB = 100): Row[] {
+/** Sizes of the networking metrics, for the row names. */
+export interface NetSizes {
+  requests: number;
+  portbwMB: number;
+  c2cMB: number;
+}
+
+const mbPerS = (bytes: number, xs: number[] | undefined) => (xs && xs.length ? bytes / 1e6 / (median(xs) / 1000) : undefined);
+const fmtMbps = (bytes: number, xs: number[]) => (v: number) => `${v.toFixed(0)} MB/s (best ${(bytes / 1e3 / Math.min(...xs)).toFixed(0)})`;
+/** Median of the pairs' differences (bridge − none): drift in load between pairs cancels out. */
+const added = (r: EngineResults) => (r.netSetup && r.netSetup.none.length ? median(r.netSetup.bridge.map((b, i) => b - r.netSetup!.none[i]!)) : undefined);
+
+/** The table rows, in the order of the issues' benchmark lists. */
+export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: number | undefined, only: Set<string>, logsMB = 100,
+  net: NetSizes = { requests: 200, portbwMB: 200, c2cMB: 1000 }): Row[] {
   const third: Target = { text: '≤ 0.33', ok: (r) => r <= 1 / 3 };
-  const keys = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'mem', 'logs', 'exec'];
-  return [
-    row('`run --rm busybox true`', 'run', berth, dockerSide, (r) => ms(r.runRm), fmtMs((r) => r.runRm), third),
-    row(`\`run -d busybox sleep 3600\` (per op, ×${n})`, 'rund', berth, dockerSide, (r) => ms(r.runD), fmtMs((r) => r.runD), third),
-    row(`\`ps\` with ${n} running`, 'ps', berth, dockerSide, (r) => ms(r.ps), fmtMs((r) => r.ps)),
-    row(`\`rm -f\` (per op, ×${n})`, 'rm', berth, dockerSide, (r) => ms(r.rmF), fmtMs((r) => r.rmF)),
-    row(`\`load\` of a ${loadMB === undefined ? '?' : loadMB.toFixed(0)} MB image (throughput)`, 'load', berth, dockerSide, mbps,
+  const atLeastDocker: Target = { text: '≥ 1.00', ok: (r) => r >= 1 };
+  const via = { lo: '`-p 127.0.0.1::80`', host: '`-p <host address>::80`' } as const;
+  const rows: Array<[string, Row]> = [
+    ['run', row('`run --rm busybox true`', 'run', berth, dockerSide, (r) => ms(r.runRm), fmtMs((r) => r.runRm), third)],
+    ['rund', row(`\`run -d busybox sleep 3600\` (per op, ×${n})`, 'rund', berth, dockerSide, (r) => ms(r.runD), fmtMs((r) => r.runD), third)],
+    ['ps', row(`\`ps\` with ${n} running`, 'ps', berth, dockerSide, (r) => ms(r.ps), fmtMs((r) => r.ps))],
+    ['rm', row(`\`rm -f\` (per op, ×${n})`, 'rm', berth, dockerSide, (r) => ms(r.rmF), fmtMs((r) => r.rmF))],
+    ['load', row(`\`load\` of a ${loadMB === undefined ? '?' : loadMB.toFixed(0)} MB image (throughput)`, 'load', berth, dockerSide, mbps,
       (v, r) => `${v.toFixed(1)} MB/s (${(median(r.load!.ms) / 1000).toFixed(2)} s; best ${(r.load!.bytes / 1e3 / Math.min(...r.load!.ms)).toFixed(1)} MB/s)`,
-      { text: '≥ 3.00', ok: (r) => r >= 3 }),
-    row(`memory, daemon (Berth vs dockerd + containerd), ${n} running`, 'mem', berth, dockerSide, (r) => r.mem?.daemonKb,
-      (v) => mib(v), { text: '< 1.00', ok: (r) => r < 1 }),
-    row(`memory with monitors (+ conmon vs + containerd-shim), ${n} running`, 'mem', berth, dockerSide,
-      (r) => (r.mem ? r.mem.daemonKb + r.mem.monitorsKb : undefined), (v, r) => `${mib(v)} (${r.mem!.monitors} monitors)`),
-    row(`\`logs\` of a ${logsMB} MB log (throughput)`, 'logs', berth, dockerSide, logsMbps,
+      { text: '≥ 3.00', ok: (r) => r >= 3 })],
+    ['mem', row(`memory, daemon (Berth vs dockerd + containerd), ${n} running`, 'mem', berth, dockerSide, (r) => r.mem?.daemonKb,
+      (v) => mib(v), { text: '< 1.00', ok: (r) => r < 1 })],
+    ['mem', row(`memory with monitors (+ conmon vs + containerd-shim), ${n} running`, 'mem', berth, dockerSide,
+      (r) => (r.mem ? r.mem.daemonKb + r.mem.monitorsKb : undefined), (v, r) => `${mib(v)} (${r.mem!.monitors} monitors)`)],
+    ['logs', row(`\`logs\` of a ${logsMB} MB log (throughput)`, 'logs', berth, dockerSide, logsMbps,
       (v, r) => `${v.toFixed(1)} MB/s (${(median(r.logs!.ms) / 1000).toFixed(2)} s; best ${(r.logs!.bytes / 1e3 / Math.min(...r.logs!.ms)).toFixed(1)} MB/s)`,
-      { text: '≥ 1.00', ok: (r) => r >= 1 }),
-    row('`exec c true`', 'exec', berth, dockerSide, (r) => ms(r.exec), fmtMs((r) => r.exec), third),
-  ].filter((_r, i) => only.has(keys[i]!));
+      atLeastDocker)],
+    ['exec', row('`exec c true`', 'exec', berth, dockerSide, (r) => ms(r.exec), fmtMs((r) => r.exec), third)],
+    ['netsetup', row('network set-up: `run --rm busybox true` on the default bridge minus `--network none`', 'netsetup', berth, dockerSide, added,
+      (v, r) => `${v >= 0 ? '+' : ''}${v.toFixed(0)} ms (none ${median(r.netSetup!.none).toFixed(0)}, bridge ${median(r.netSetup!.bridge).toFixed(0)})`,
+      { text: '≤ 0.50', ok: (r) => r <= 0.5 })],
+    ...(['lo', 'host'] as const).map((k): [string, Row] => ['portlat', row(`HTTP GET of 1 kB through ${via[k]}, new connection each (×${net.requests})`, 'portlat', berth, dockerSide,
+      (r) => ms(r.portLat?.[k]), (v, r) => `${v.toFixed(2)} ms (p90 ${p90(r.portLat![k]!).toFixed(2)})`)]),
+    ...(['lo', 'host'] as const).map((k): [string, Row] => ['portbw', row(`download of ${net.portbwMB} MB through ${via[k]} (throughput)`, 'portbw', berth, dockerSide,
+      (r) => mbPerS(r.portBw?.bytes ?? 0, r.portBw?.ms[k]), (v, r) => fmtMbps(r.portBw!.bytes, r.portBw!.ms[k]!)(v), atLeastDocker)]),
+    ['c2c', row(`container to container on a user network, ${net.c2cMB} MB by name (throughput)`, 'c2c', berth, dockerSide,
+      (r) => mbPerS(r.c2c?.bytes ?? 0, r.c2c?.ms), (v, r) => fmtMbps(r.c2c!.bytes, r.c2c!.ms)(v))],
+  ];
+  return rows.filter(([k]) => only.has(k)).map(([, r]) => r);
 }
 
 /** A Markdown table (also what the console shows). */
@@ -106,7 +130,7 @@ export function renderSection(info: MachineInfo, table: string, notes: string[])
   const v = Object.entries(info.versions).map(([k, val]) => `${k}: ${val}`).join('; ');
   return [
     BEGIN,
-    '## Engine: Berth vs. Docker (issues 2 and 3)',
+    '## Engine: Berth vs. Docker (issues 2, 3 and 4)',
     '',
     `Measured ${info.date} on ${info.nproc} × ${info.cpu}, ${info.memGiB} GiB RAM, kernel ${info.kernel} (${info.os}).`,
     '',
@@ -131,10 +155,15 @@ export function writeBenchmarks(file: string, section: string): void {
     '`npm run bench` (as root) installs Debian\'s `docker.io` if missing, starts that dockerd and Berth\'s',
     'daemon each on its own socket, data root and exec root under a temp dir, measures, tears both down',
     'and rewrites the section below. Quick runs: `node dist/bench/main.js --only run,load --runs 5`',
-    '(metrics: run, rund, ps, rm, load, mem, logs, exec), `--skip-berth` / `--skip-docker`, `--containers N`,',
-    '`--load-runs N`, `--logs-mb N`, `--logs-runs N`, `-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
+    '(metrics: run, rund, ps, rm, load, mem, logs, exec, netsetup, portlat, portbw, c2c), `--skip-berth` / `--skip-docker`,',
+    '`--containers N`, `--load-runs N`, `--logs-mb N`, `--logs-runs N`, `--requests N`, `--bw-runs N`, `--portbw-mb N`, `--c2c-mb N`,',
+    '`-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
     'change this file unless `--write` is given. The ~250 MB load image is built once with debootstrap',
     'and cached in /var/cache/berth-bench/.',
+    '',
+    'The networking metrics (netsetup, portlat, portbw, c2c) run last, against a second dockerd with its',
+    'bridge network, iptables and userland proxy on; the bench removes what that dockerd leaves on the',
+    'host afterwards and checks `iptables-save` and `ip link` for anything of either engine\'s.',
     '',
   ].join('\n');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : preface;

@@ -16,12 +16,13 @@ export function processesUnder(dir: string): number[] {
     .map((p) => p.pid);
 }
 
-/** Stops `pid` with SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopProcess(pid: number, graceMs: number): Promise<void> {
+/** Stops `pid` with SIGTERM, then SIGKILL after `graceMs`; true when it took the SIGKILL. */
+export async function stopProcess(pid: number, graceMs: number): Promise<boolean> {
   signal(pid, 'SIGTERM');
-  if (await waitGone(pid, graceMs)) return;
+  if (await waitGone(pid, graceMs)) return false;
   signal(pid, 'SIGKILL');
   await waitGone(pid, 5000);
+  return true;
 }
 
 /**
