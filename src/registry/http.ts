@@ -39,16 +39,16 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 }
 
 /**
- * Sends a registry error. When the request body was not read, the connection is closed after
- * the response rather than making Node read (and discard) a possibly huge upload.
+ * Sends a registry error. A request body that was not read is drained by Node after the
+ * response (keeping the connection usable); closing instead would reset the connection and
+ * could destroy the error response before the client reads it.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, err: RegistryError): void {
+export function sendError(res: ServerResponse, err: RegistryError): void {
   if (res.headersSent) {
     res.destroy(err);
     return;
   }
-  const close: Record<string, string> = !req.readableEnded && hasBody(req) ? { Connection: 'close' } : {};
-  sendJson(res, err.status, err.body(), { ...close, ...err.headers });
+  sendJson(res, err.status, err.body(), err.headers);
 }
 
 /** True when the request announces a body. */
@@ -58,21 +58,24 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * Reads the whole body, refusing more than `limit` bytes with 413 SIZE_INVALID (a declared
- * Content-Length over the limit is refused before reading anything).
+ * Reads the whole body, refusing more than `limit` bytes with 413 SIZE_INVALID. The rest of
+ * an oversized body is read and dropped rather than left unread, so the 413 reaches the client.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const tooBig = () => regErr('SIZE_INVALID', `request body exceeds the limit of ${limit} bytes`, { limit }, 413);
-  if (declared > limit) throw tooBig();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooBig();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.once('error', reject);
+    req.once('close', () => req.readableEnded || reject(regErr('UNKNOWN', 'request aborted', undefined, 400)));
+    req.once('end', () => {
+      if (size > limit) reject(regErr('SIZE_INVALID', `request body exceeds the limit of ${limit} bytes`, { limit }, 413));
+      else resolve(Buffer.concat(chunks));
+    });
+  });
 }
 
 /** Media types from every `Accept` header, parameters and blanks dropped. */

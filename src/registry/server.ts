@@ -146,7 +146,7 @@ export class RegistryServer {
     } catch (err) {
       const e = toRegistryError(err);
       if (e.status >= 500) log.error(`registry: ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
-      sendError(req, res, e);
+      sendError(res, e);
     }
   }
 }
