@@ -29,9 +29,14 @@ export function isTag(ref: string): boolean {
   return TAG_RE.test(ref);
 }
 
-/** True for anything of the digest grammar (`sha512:…` included). */
+/** Encodings of the algorithms the spec registers; others only need the general grammar. */
+const REGISTERED: Record<string, RegExp> = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ };
+
+/** True for anything of the digest grammar (`sha512:…` included), registered algorithms well encoded. */
 export function isDigestLike(ref: string): boolean {
-  return DIGEST_GRAMMAR.test(ref);
+  if (!DIGEST_GRAMMAR.test(ref)) return false;
+  const [alg, encoded] = ref.split(':') as [string, string];
+  return REGISTERED[alg]?.test(encoded) ?? true;
 }
 
 /**
@@ -40,7 +45,7 @@ export function isDigestLike(ref: string): boolean {
  */
 export function checkDigest(d: string | null | undefined): string {
   if (!d || !SHA256_RE.test(d)) {
-    const why = d && DIGEST_GRAMMAR.test(d) ? `unsupported digest algorithm in "${d}": only sha256 is supported` : `invalid digest "${d ?? ''}"`;
+    const why = d && isDigestLike(d) ? `unsupported digest algorithm in "${d}": only sha256 is supported` : `invalid digest "${d ?? ''}"`;
     throw regErr('DIGEST_INVALID', why, { digest: d ?? '' });
   }
   return d;

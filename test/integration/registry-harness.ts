@@ -134,11 +134,17 @@ export interface Response {
  * One raw HTTP(S) request, with no header added beyond what is given (no default Accept),
  * so tests control content negotiation exactly. TLS certificates are not verified.
  */
-export function request(method: string, url: string, opts: { headers?: Record<string, string | number>; body?: Buffer | string } = {}): Promise<Response> {
+export function request(
+  method: string,
+  url: string,
+  opts: { headers?: Record<string, string | number>; body?: Buffer | string; rawPath?: string } = {},
+): Promise<Response> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
+  // `rawPath` is sent as it is, past the client's URL normalisation (for `..` and friends).
+  const target = { hostname: u.hostname, port: u.port, path: opts.rawPath ?? `${u.pathname}${u.search}` };
   return new Promise((resolve, reject) => {
-    const req = mod.request(u, { method, headers: opts.headers, rejectUnauthorized: false, agent: false }, (res) => {
+    const req = mod.request({ ...target, method, headers: opts.headers, rejectUnauthorized: false, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
