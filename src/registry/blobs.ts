@@ -75,7 +75,8 @@ export async function getBlob(ctx: Ctx): Promise<void> {
   });
   res.writeHead(status, headers);
   // After the headers are out, a read error can only cut the connection (the client sees a short body).
-  await pipeline(fh.createReadStream({ start, end }), res).catch(() => res.destroy());
+  // 1 MiB reads: with the default 64 KiB, per-chunk overhead halves the throughput of large layers.
+  await pipeline(fh.createReadStream({ start, end, highWaterMark: 1 << 20 }), res).catch(() => res.destroy());
 }
 
 /** `DELETE /v2/<name>/blobs/<digest>`: removes the repository's link (202). */
