@@ -42,6 +42,12 @@ export function registerCommand(fn: CommandRegistrar): void {
 // Kept in a variable so that the client builds even before the daemon module exists.
 const DAEMON_MODULE = '../engine/daemon/main.js';
 
+/** Runs `berth registry serve ARGS` (src/registry/main.ts, loaded only when asked for). */
+export async function runRegistryRole(argv: string[]): Promise<number> {
+  const { runRegistryServe } = await import('../registry/main.js');
+  return runRegistryServe(argv);
+}
+
 /**
  * Runs `berth daemon ARGS`: resolves with an exit code, or `undefined` when the daemon is
  * left running (its servers keep the process alive; nobody may call process.exit then).
@@ -108,6 +114,14 @@ export function buildProgram(): BerthCommand {
       if (code) throw new StatusError('', code);
     });
 
+  // Help entry only: main() hands `registry serve` to the registry role before parsing.
+  program.command('registry').description('Run a registry server (registry serve)').usage('COMMAND').argument('[command...]').action(groupAction)
+    .command('serve').description('Run an OCI Distribution registry server').helpOption(false).allowUnknownOption().allowExcessArguments().argument('[args...]')
+    .action(async (_args: string[], _opts: unknown, self: Command) => {
+      const code = await runRegistryRole(self.args);
+      if (code) throw new StatusError('', code);
+    });
+
   containerVerbs(program, false);
   registerInspect(program);
   registerImages(program);
@@ -151,6 +165,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   try {
     // `berth daemon` skips the client's option parsing: every flag belongs to the daemon.
     if (argv[0] === 'daemon') return await runDaemonRole(argv.slice(1));
+    if (argv[0] === 'registry' && argv[1] === 'serve') return await runRegistryRole(argv.slice(2));
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
