@@ -4,12 +4,13 @@
  * credentials; without them the answer is 401 UNAUTHORIZED with `WWW-Authenticate: Basic`,
  * which is what makes `docker login` and skopeo send credentials.
  *
- * Hashes understood: `{SHA}` (htpasswd -s), `$apr1$` and `$1$` MD5-crypt (htpasswd -m, the
- * htpasswd default) and plain text (htpasswd -p). bcrypt (`$2y$`, htpasswd -B) needs a
- * bcrypt implementation, which Node's crypto lacks and no dependency provides yet: such
- * entries are reported at start-up and never match.
+ * Hashes understood: bcrypt (`$2y$`, htpasswd -B, what distribution requires; checked with the
+ * bcryptjs library, as Node's crypto has no bcrypt), `{SHA}` (htpasswd -s), `$apr1$` and `$1$`
+ * MD5-crypt (htpasswd -m) and plain text (htpasswd -p). Other crypt schemes are reported at
+ * start-up and never match.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 import fs from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { regErr, type RegistryError } from './errors.js';
@@ -75,7 +76,7 @@ function verifierFor(hash: string): Verifier | { unsupported: string } {
   }
   const md = /^(\$apr1\$|\$1\$)([^$]{0,8})\$/.exec(hash);
   if (md) return (pw) => same(md5crypt(pw, md[2]!, md[1]!), hash);
-  if (/^\$2[abxy]?\$/.test(hash)) return { unsupported: 'bcrypt' };
+  if (/^\$2[abxy]?\$/.test(hash)) return (pw) => bcrypt.compareSync(pw.toString('utf8'), hash);
   if (/^\$[0-9a-z]+\$/.test(hash)) return { unsupported: `crypt scheme ${hash.split('$')[1]}` };
   return (pw) => same(pw, hash);
 }

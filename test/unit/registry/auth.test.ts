@@ -14,7 +14,7 @@ describe('registry basic auth', () => {
     assert.equal(md5crypt(Buffer.from(''), 's', '$apr1$'), '$apr1$s$e2aCb9PLCjZ2t55SoAxXn.');
   });
 
-  it('verifies {SHA}, MD5-crypt and plain entries; reports bcrypt and unknown crypt schemes', () => {
+  it('verifies bcrypt, {SHA}, MD5-crypt and plain entries; reports unknown crypt schemes', () => {
     const h = Htpasswd.parse(
       [
         '# comment',
@@ -22,19 +22,20 @@ describe('registry basic auth', () => {
         'apr:$apr1$abcdefgh$aMTfKq1/.8A4bdqyN75ag.',
         'md5:$1$Xy7.z$G59hUbMhnAPmOm2vCo7HI0',
         'plain:pl:ain',
-        'bcrypt:$2y$05$abcdefghijklmnopqrstuu5Q0bC6rUqs6l4Zq5wBJh0E1nq1jL4d2',
+        'bcrypt:$2b$04$CJmLFZxTZTNnotEt98J38uWYMJKraK71GgsSVxXQklws3vdxIA5oi',
         'sha512:$6$salt$hash',
         'broken line',
         '',
       ].join('\n'),
     );
-    assert.equal(h.size, 4);
+    assert.equal(h.size, 5);
+    assert.ok(h.verify('bcrypt', 'bcryptpass'));
     assert.ok(h.verify('sha', 'shapass'));
     assert.ok(h.verify('apr', 'aprpass'));
     assert.ok(h.verify('md5', 'md5pass'));
     assert.ok(h.verify('plain', 'pl:ain'));
     for (const [u, p] of [['sha', 'shapas'], ['apr', 'md5pass'], ['plain', 'plain'], ['bcrypt', 'x'], ['nobody', '']]) assert.ok(!h.verify(u!, p!), `${u}/${p}`);
-    assert.deepEqual(h.unsupported, ['bcrypt: bcrypt hashes are not supported', 'sha512: crypt scheme 6 hashes are not supported']);
+    assert.deepEqual(h.unsupported, ['sha512: crypt scheme 6 hashes are not supported']);
   });
 
   it('parses Basic headers and answers 401 with a challenge', () => {
