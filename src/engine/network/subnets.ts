@@ -27,14 +27,15 @@ function claimName(c: Cidr): string {
   return formatCidr(c).replace('/', '_');
 }
 
-/** A claim is stale when the record it names no longer exists. */
+/**
+ * A claim is stale when the record it names no longer exists. A fresh claim names a record
+ * that is written just after it (and may have no owner file yet), so only old claims count.
+ */
 async function staleClaim(dir: string): Promise<boolean> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st || Date.now() - st.mtimeMs < 30_000) return false;
   const owner = await fs.readFile(path.join(dir, 'owner'), 'utf8').catch(() => undefined);
-  if (owner === undefined) {
-    // A claim being written right now has no owner file yet; only old ones are stale.
-    const st = await fs.stat(dir).catch(() => undefined);
-    return !!st && Date.now() - st.mtimeMs > 10_000;
-  }
+  if (owner === undefined) return true;
   return !(await fs.access(owner.trim()).then(() => true, () => false));
 }
 
