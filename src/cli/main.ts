@@ -20,6 +20,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
 import { registerContainerPrune, registerImagePrune } from './commands/prune.js';
 import { registerPs } from './commands/ps.js';
+import { registerLogin } from './commands/registry.js';
 import { registerRun } from './commands/run.js';
 import { registerStart } from './commands/start.js';
 import { CLI_VERSION, registerSystem } from './commands/system.js';
@@ -112,6 +113,7 @@ export function buildProgram(): BerthCommand {
   registerImport(program);
   registerSave(program);
   registerLoad(program);
+  registerLogin(program);
   registerSystem(program);
 
   const container = program

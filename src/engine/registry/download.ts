@@ -110,7 +110,7 @@ export async function downloadBlob(o: DownloadOptions): Promise<void> {
         if (err instanceof Final) throw err.reason;
         if (!isRetryable(err) || attempt >= o.attempts) throw err;
         for (let left = attempt; left > 0; left--) {
-          o.retryStatus?.out({ status: `Retrying in ${left} second${left === 1 ? '' : 's'}`, id: o.retryStatus.id });
+          o.retryStatus?.out({ status: `Retrying in ${left} second${left === 1 ? '' : 's'}`, progressDetail: {}, id: o.retryStatus.id });
           await sleep(1000, o.signal);
         }
       }

@@ -24,9 +24,17 @@ export function shortId(digest: string): string {
   return digest.replace(/^[a-z0-9]+:/, '').slice(0, 12);
 }
 
-/** A status line without an ID (`Digest: sha256:…`). */
+/** A plain status line (`Digest: sha256:…`, `Pulling from …`): dockerd's progress.Message. */
 export function message(out: ProgressSink, status: string, id?: string): void {
   out(id ? { status, id } : { status });
+}
+
+/**
+ * A layer's status (`Pulling fs layer`, `Pushed`): dockerd's progress.Update, which carries an
+ * empty `progressDetail` — that is what makes the docker CLI redraw the layer's line in place.
+ */
+export function update(out: ProgressSink, id: string, status: string): void {
+  out({ status, progressDetail: {}, id });
 }
 
 const MIN_INTERVAL_MS = 100;

@@ -24,7 +24,7 @@ import { downloadBlob } from './download.js';
 import { translatePullError } from './errors.js';
 import type { RegistryHosts } from './hosts.js';
 import { fetchManifest, isIndex, parseImageManifest, parsePlatform, selectManifest, type FetchedManifest } from './manifest.js';
-import { ByteProgress, message, runLimited, shortId, type ProgressSink } from './progress.js';
+import { ByteProgress, message, runLimited, shortId, update, type ProgressSink } from './progress.js';
 import type { BlobSources } from './sources.js';
 import { readBody } from './transport.js';
 
@@ -147,10 +147,10 @@ async function fetchLayers(
   const missing: number[] = [];
   for (const [i, l] of manifest.layers.entries()) {
     if (await images.content.exists(l.digest)) {
-      message(out, 'Already exists', shortId(l.digest));
+      update(out, shortId(l.digest), 'Already exists');
       unpack(i);
     } else {
-      message(out, 'Pulling fs layer', shortId(l.digest));
+      update(out, shortId(l.digest), 'Pulling fs layer');
       missing.push(i);
     }
   }
@@ -170,11 +170,11 @@ async function fetchLayers(
           stop.abort();
           throw o.signal.aborted ? err : translatePullError(err, ref);
         });
-        message(out, 'Verifying Checksum', id);
-        message(out, 'Download complete', id);
-        void unpack(i).then(() => message(out, 'Pull complete', id), () => undefined);
+        update(out, id, 'Verifying Checksum');
+        update(out, id, 'Download complete');
+        void unpack(i).then(() => update(out, id, 'Pull complete'), () => undefined);
       },
-      (i) => message(out, 'Waiting', shortId(manifest.layers[i]!.digest)),
+      (i) => update(out, shortId(manifest.layers[i]!.digest), 'Waiting'),
     );
   } finally {
     o.signal.removeEventListener('abort', onAbort);

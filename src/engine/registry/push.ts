@@ -17,7 +17,7 @@ import { repoScope, RegistryClient } from './client.js';
 import type { RegistryHosts } from './hosts.js';
 import { isRetryable } from './errors.js';
 import { buildManifest } from './manifest.js';
-import { ByteProgress, message, runLimited, shortId, type ProgressSink } from './progress.js';
+import { ByteProgress, message, runLimited, shortId, update, type ProgressSink } from './progress.js';
 import type { BlobSources } from './sources.js';
 import { discard } from './transport.js';
 import { blobExists, mountBlob, uploadBlob } from './upload.js';
@@ -76,14 +76,14 @@ async function pushTag(env: PushEnv, client: RegistryClient, named: Reference, t
   const { path, domain } = named;
   const here = `${domain}/${path}`;
   // Docker names push lines after the layer's diff ID (pull lines after the blob digest).
-  for (const l of img.layers) message(out, 'Preparing', shortId(l.diffId));
+  for (const l of img.layers) update(out, shortId(l.diffId), 'Preparing');
   await runLimited(
     img.layers,
     env.maxConcurrentUploads,
     async (l) => {
       const id = shortId(l.diffId);
       if (await blobExists(client, path, l.digest, o.signal)) {
-        message(out, 'Layer already exists', id);
+        update(out, id, 'Layer already exists');
         sources.add(l.digest, here);
         return;
       }
@@ -91,7 +91,7 @@ async function pushTag(env: PushEnv, client: RegistryClient, named: Reference, t
       for (const from of sources.candidates(l.digest, domain, path).slice(0, MAX_MOUNT_CANDIDATES)) {
         const r = await mountBlob(client, path, l.digest, from, o.signal).catch(() => undefined);
         if (r === true) {
-          message(out, `Mounted from ${from}`, id);
+          update(out, id, `Mounted from ${from}`);
           sources.add(l.digest, here);
           return;
         }
@@ -110,14 +110,14 @@ async function pushTag(env: PushEnv, client: RegistryClient, named: Reference, t
           // A broken upload starts over in a new session (a registry keeps no partial state we could trust).
           if (o.signal.aborted || !isRetryable(err) || attempt >= MAX_UPLOAD_ATTEMPTS) throw err;
           location = undefined;
-          message(out, `Retrying in ${attempt} second${attempt === 1 ? '' : 's'}`, id);
+          update(out, id, `Retrying in ${attempt} second${attempt === 1 ? '' : 's'}`);
           await new Promise((r) => setTimeout(r, attempt * 1000));
         }
       }
-      message(out, 'Pushed', id);
+      update(out, id, 'Pushed');
       sources.add(l.digest, here);
     },
-    (l) => message(out, 'Waiting', shortId(l.diffId)),
+    (l) => update(out, shortId(l.diffId), 'Waiting'),
   );
   const configSize = await images.content.size(img.id);
   if (!(await blobExists(client, path, img.id, o.signal)))
