@@ -6,6 +6,8 @@
  * registry configured with `auth: token`. Transfer faults are in registry-faults.test.ts.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -79,6 +81,33 @@ describe('registry client (pull, push, login)', { skip }, () => {
     // The manifest a pulled image came with is pushed back unchanged: same digest.
     ok(fresh.docker(['tag', img, `${reg.host}/lib/again:v1`]), 'tag');
     assert.match(fresh.docker(['push', `${reg.host}/lib/again:v1`]).stdout, new RegExp(`v1: digest: ${pushed}`));
+  });
+
+  it('Docker schema 2 with gzip layers (converted by skopeo): pulled, run, pushed back byte for byte', async (t) => {
+    if (!existsSync('/usr/bin/skopeo')) return t.skip('skopeo not installed');
+    const reg = await registry('schema2');
+    const oci = `${reg.host}/lib/oci:v1`;
+    ok(src.docker(['tag', 'busybox', oci]), 'tag');
+    ok(src.docker(['push', oci]), 'push');
+    const s2 = `${reg.host}/lib/s2:v1`;
+    const copy = spawnSync('skopeo', ['copy', '--format', 'v2s2', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${oci}`, `docker://${s2}`], { encoding: 'utf8' });
+    assert.equal(copy.status, 0, copy.stderr);
+    const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${s2}`], { encoding: 'utf8' }).stdout;
+    const manifest = JSON.parse(raw) as { mediaType: string; layers: Array<{ mediaType: string }> };
+    assert.equal(manifest.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    assert.equal(manifest.layers[0]!.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+    // Drop every name of the image so the gzip layer is really downloaded and unpacked.
+    ok(fresh.docker(['rmi', '-f', busyboxId]), 'rmi -f');
+    let r = fresh.docker(['pull', s2]);
+    ok(r, 'pull schema 2');
+    assert.match(r.stdout, /Pull complete/);
+    assert.equal(fresh.docker(['image', 'inspect', s2, '--format', '{{.Id}}']).stdout.trim(), busyboxId);
+    assert.equal(fresh.docker(['run', '--rm', s2, 'echo', 'gzip-layer']).stdout.trim(), 'gzip-layer');
+    ok(fresh.docker(['tag', s2, `${reg.host}/lib/s2copy:v1`]), 'tag');
+    r = fresh.docker(['push', `${reg.host}/lib/s2copy:v1`]);
+    ok(r, 'push');
+    const digest = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+    assert.match(r.stdout, new RegExp(`Mounted from lib/s2[\\s\\S]*v1: digest: ${digest} size: ${Buffer.byteLength(raw)}`));
   });
 
   it('berth pull/push, docker-py pull, and run/create pulling a missing image', async () => {

@@ -106,20 +106,33 @@ async function pullOne(env: PullEnv, client: RegistryClient, ref: Reference, o: 
     const chain = chainIds(diffIds);
     releases.push(images.leases.hold(chain));
 
-    const existing = images.store.images.get(id);
-    const sizes = existing ? existing.layerSizes : await fetchLayers(env, client, ref, manifest, chain, diffIds, o, out);
-    const layers: PendingLayer[] = manifest.layers.map((l, i) => ({ digest: l.digest, blobSize: l.size, mediaType: l.mediaType, diffId: diffIds[i]!, size: sizes[i] ?? 0 }));
     const named = { domain: ref.domain, path: ref.path };
     const refs = [referenceString({ ...named, digest: top.digest })];
     if (ref.tag !== undefined && ref.digest === undefined) refs.unshift(referenceString({ ...named, tag: ref.tag }));
     const before = images.store.refs.get(refs[0]!);
-    await images.addImages([{ image: { configBytes, layers, manifestBytes: image.bytes }, refs }]);
+    // An image with this ID is already stored (perhaps from other blobs: a load, or the same
+    // layers compressed differently): as in dockerd, nothing is downloaded, only names change.
+    if (!(await tagExisting(images, id, refs))) {
+      const sizes = await fetchLayers(env, client, ref, manifest, chain, diffIds, o, out);
+      const layers: PendingLayer[] = manifest.layers.map((l, i) => ({ digest: l.digest, blobSize: l.size, mediaType: l.mediaType, diffId: diffIds[i]!, size: sizes[i] ?? 0 }));
+      await images.addImages([{ image: { configBytes, layers, manifestBytes: image.bytes }, refs }]);
+    }
     for (const d of blobDigests) env.sources.add(d, `${ref.domain}/${ref.path}`);
     message(out, `Digest: ${top.digest}`);
     return before !== id;
   } finally {
     for (const r of releases) r();
   }
+}
+
+/** Points `refs` at image `id` if it is stored; false when it is not. */
+function tagExisting(images: ImageService, id: string, refs: string[]): Promise<boolean> {
+  return images.lock.run(async () => {
+    if (!images.store.images.has(id)) return false;
+    for (const r of refs) images.store.setRef(r, id);
+    await images.store.saveRefs();
+    return true;
+  });
 }
 
 /**
