@@ -63,6 +63,9 @@ describe('registry client (pull, push, login)', { skip }, () => {
     assert.match(r.stdout, /[a-f0-9]{12}: Pushed/);
     const pushed = /v1: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(r.stdout)?.[1];
     assert.ok(pushed, r.stdout);
+    await new Promise((r) => setTimeout(r, 300)); // the registry's access log is read by this (blocked) process
+    assert.match(reg.log, /"PUT \/v2\/lib\/busybox\/blobs\/uploads\//);
+    assert.doesNotMatch(reg.log, /"PATCH /, 'a small layer goes in one PUT');
     assert.match(src.docker(['push', img]).stdout, /Layer already exists/);
     ok(src.docker(['tag', 'busybox', `${reg.host}/other/copy:v2`]), 'tag');
     assert.match(src.docker(['push', `${reg.host}/other/copy:v2`]).stdout, /Mounted from lib\/busybox/);

@@ -4,7 +4,7 @@
  * pull and push; `login` checks credentials). The API routes call these three verbs; the
  * work is in pull.ts and push.ts.
  */
-import { BerthError, invalidArgument, unauthenticated } from '../../lib/errors.js';
+import { BerthError, invalidArgument, permissionDenied, unauthenticated } from '../../lib/errors.js';
 import { DEFAULT_DOMAIN, parseReference, type Reference } from '../images/reference.js';
 import type { ImageService } from '../images/service.js';
 import type { AuthConfig } from './auth.js';
@@ -65,7 +65,9 @@ export class RegistryService {
    * `tag` parameter (a tag, or a digest as the docker CLI sends `@sha256:…` pulls). Neither: all tags.
    */
   static pullReference(fromImage: string, tag: string | undefined): Reference {
-    const ref = parseReference(fromImage);
+    // `pull -a` from old clients sends the name with a trailing colon (dockerd strips it too).
+    const ref = parseReference(fromImage.replace(/:$/, ''));
+    if (ref.domain === DEFAULT_DOMAIN && ref.path === 'library/scratch') throw permissionDenied("'scratch' is a reserved name");
     if (!tag) return ref;
     const named = { domain: ref.domain, path: ref.path };
     if (/^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.test(tag)) return parseReference(`${named.domain}/${named.path}@${tag}`);
