@@ -7,7 +7,7 @@
  * not match its digest (rejected). Prints the pull/push times of the 50 MB image.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -115,6 +115,21 @@ describe('registry transfer faults', { skip }, () => {
       assert.match(reg.log.slice(logFrom), /"GET \/v2\/big\/data\/blobs\/sha256:[a-f0-9]{64} HTTP\/1.1" 206 /, 'the retry asked for the rest only');
       assert.equal(dst.docker(['image', 'inspect', ref, '--format', '{{.Id}}']).stdout.trim(), bigId);
       ok(dst.docker(['rmi', ref]), 'rmi');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a client that hangs up cancels the pull and its partial download', async () => {
+    const proxy = new SlowProxy(reg.port, 10_000_000);
+    await proxy.start();
+    try {
+      const ref = `127.0.0.1:${proxy.port}/big/data:v1`;
+      const cli = spawn('docker', ['pull', ref], { env: { ...process.env, DOCKER_HOST: dst.host }, stdio: 'ignore' });
+      await until('part of the layer to arrive', () => ingestBytes() > 5_000_000);
+      cli.kill('SIGKILL');
+      await until('the partial download to be dropped', () => readdirSync(ingestDir()).length === 0, 10_000);
+      assert.notEqual(dst.docker(['image', 'inspect', ref]).code, 0);
     } finally {
       await proxy.close();
     }

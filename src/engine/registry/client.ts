@@ -50,8 +50,10 @@ export class RegistryClient {
     const c = new RegistryClient(endpoint, auth);
     const schemes = endpoint.insecure ? ['https', 'http'] : ['https'];
     let last: unknown;
+    let lastUrl = '';
     for (const scheme of schemes) {
       const base = new URL(`${scheme}://${endpoint.host}`);
+      lastUrl = new URL('/v2/', base).href;
       let res: http.IncomingMessage;
       try {
         res = await c.transport.send({ method: 'GET', url: new URL('/v2/', base), signal, insecureTls: endpoint.insecure });
@@ -68,7 +70,7 @@ export class RegistryClient {
     }
     c.close();
     const why = last instanceof Error ? last.message : String(last);
-    throw unavailable(`Get "https://${endpoint.host}/v2/": ${why.replace(/^GET "[^"]*": /, '')}`);
+    throw unavailable(`Get "${lastUrl}": ${why.replace(/^GET "[^"]*": /, '')}`);
   }
 
   url(path: string): URL {
