@@ -169,6 +169,10 @@ describe('registry client (pull, push, login)', { skip }, () => {
     r = src.docker(['login', '-u', 'alice', '--password-stdin', reg.host], 'wrong\n');
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`login attempt to http://${reg.host}/v2/ failed with status: 401 Unauthorized`));
+    r = src.python(
+      `import docker\nc = docker.from_env()\nprint(c.login(username='alice', password='s3cret', registry='${reg.host}')['Status'])\ntry:\n  c.login(username='alice', password='x', registry='${reg.host}', reauth=True)\nexcept docker.errors.APIError as e:\n  print(e.status_code)`,
+    );
+    assert.equal(r.stdout, 'Login Succeeded\n401\n', r.stderr);
     r = src.docker(['login', '-u', 'alice', '--password-stdin', reg.host], 's3cret\n');
     ok(r, 'login');
     assert.match(r.stdout, /Login Succeeded/);
