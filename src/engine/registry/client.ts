@@ -56,7 +56,8 @@ export class RegistryClient {
       lastUrl = new URL('/v2/', base).href;
       let res: http.IncomingMessage;
       try {
-        res = await c.transport.send({ method: 'GET', url: new URL('/v2/', base), signal, insecureTls: endpoint.insecure });
+        // dockerd gives the ping 15 s: an unreachable registry fails the pull instead of hanging it.
+        res = await c.transport.send({ method: 'GET', url: new URL('/v2/', base), signal, insecureTls: endpoint.insecure, timeoutMs: 15_000 });
       } catch (err) {
         last = err;
         if (err instanceof TransportError) continue; // TLS to a plain HTTP port, refused, …

@@ -26,6 +26,8 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Skip certificate verification (insecure registries only). */
   insecureTls?: boolean;
+  /** Inactivity limit (connecting included); 60 s unless given. */
+  timeoutMs?: number;
 }
 
 /** A connection-level failure (refused, reset, TLS, timeout): worth a retry or another scheme. */
@@ -53,7 +55,7 @@ export class Transport {
     const mod = secure ? https : http;
     return new Promise((resolve, reject) => {
       const req = mod.request(o.url, { method: o.method, headers, agent, signal: o.signal });
-      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new TransportError(`${o.method} ${o.url.href}: timeout`, 'ETIMEDOUT')));
+      req.setTimeout(o.timeoutMs ?? IDLE_TIMEOUT_MS, () => req.destroy(new TransportError(`${o.method} ${o.url.href}: timeout`, 'ETIMEDOUT')));
       req.on('response', (res) => {
         // The same idle limit applies while the body streams.
         res.socket?.setTimeout(IDLE_TIMEOUT_MS);
