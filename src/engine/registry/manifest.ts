@@ -6,7 +6,7 @@
  * artifacts), as dockerd does.
  */
 import { invalidArgument, notFound } from '../../lib/errors.js';
-import { digestOf } from '../content/store.js';
+import { digestOf, isDigest } from '../content/store.js';
 import { hostPlatform } from '../images/platform.js';
 import { MEDIA, type Descriptor, type OciIndex, type OciManifest } from '../images/types.js';
 import { repoScope, type RegistryClient } from './client.js';
@@ -88,6 +88,9 @@ export function parseImageManifest(f: FetchedManifest): OciManifest {
   if (f.mediaType !== MEDIA.ociManifest && f.mediaType !== MEDIA.dockerManifest) throw invalidArgument(`unsupported manifest media type ${f.mediaType}`);
   const m = JSON.parse(f.bytes.toString('utf8')) as OciManifest;
   if (!m.config?.digest || !Array.isArray(m.layers)) throw invalidArgument(`manifest ${f.digest} has no config or layers`);
+  // Digests become file names and URL paths: only well-formed sha256 ones get that far.
+  for (const d of [m.config, ...m.layers])
+    if (!isDigest(String(d?.digest)) || !Number.isSafeInteger(d.size) || d.size < 0) throw invalidArgument(`manifest ${f.digest} has an invalid descriptor (only sha256 digests are supported)`);
   if (m.config.mediaType !== DOCKER_CONFIG && m.config.mediaType !== MEDIA.ociConfig)
     throw invalidArgument(`unsupported media type ${m.config.mediaType}: ${f.digest} is not a container image`);
   for (const l of m.layers) {

@@ -73,12 +73,15 @@ describe('manifests and references', () => {
     const m = (layerType: string) => ({
       digest: 'sha256:m',
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      bytes: Buffer.from(JSON.stringify({ config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: 'sha256:c', size: 2 }, layers: [{ mediaType: layerType, digest: 'sha256:l', size: 1 }] })),
+      bytes: Buffer.from(JSON.stringify({ config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 2 }, layers: [{ mediaType: layerType, digest: `sha256:${'1'.repeat(64)}`, size: 1 }] })),
     });
     assert.throws(() => parseImageManifest(m('application/vnd.oci.image.layer.v1.tar+zstd')), /unsupported layer compression: zstd/);
     assert.throws(() => parseImageManifest(m('application/vnd.docker.image.rootfs.foreign.diff.tar.gzip')), /foreign layers are not supported/);
     assert.equal(parseImageManifest(m('application/vnd.docker.image.rootfs.diff.tar.gzip')).layers.length, 1);
     assert.throws(() => parseImageManifest({ ...m('x'), mediaType: 'application/vnd.docker.distribution.manifest.v1+prettyjws' }), /schema 1 is not supported/);
+    const evil = m('application/vnd.oci.image.layer.v1.tar');
+    evil.bytes = Buffer.from(evil.bytes.toString().replace(`sha256:${'1'.repeat(64)}`, 'sha256:../../etc'));
+    assert.throws(() => parseImageManifest(evil), /invalid descriptor/);
   });
 
   it('reads pull parameters as the docker CLI sends them', () => {
