@@ -22,6 +22,7 @@ import { registerNetwork } from './commands/network.js';
 import { registerPort } from './commands/port.js';
 import { registerContainerPrune, registerImagePrune } from './commands/prune.js';
 import { registerPs } from './commands/ps.js';
+import { registerLogin } from './commands/registry.js';
 import { registerRun } from './commands/run.js';
 import { registerStart } from './commands/start.js';
 import { CLI_VERSION, registerSystem } from './commands/system.js';
@@ -130,6 +131,7 @@ export function buildProgram(): BerthCommand {
   registerImport(program);
   registerSave(program);
   registerLoad(program);
+  registerLogin(program);
   registerSystem(program);
   registerNetwork(program);
 

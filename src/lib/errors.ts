@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'Conflict'
   | 'FailedPrecondition'
   | 'PermissionDenied'
+  | 'Unauthenticated'
   | 'NotImplemented'
   | 'Unavailable'
   | 'Internal';
@@ -34,6 +35,8 @@ export const conflict = (msg: string) => new BerthError('Conflict', msg);
 export const failedPrecondition = (msg: string) => new BerthError('FailedPrecondition', msg);
 /** The request is understood but refused by rule (Docker's and Kubernetes' 403). */
 export const permissionDenied = (msg: string) => new BerthError('PermissionDenied', msg);
+/** Credentials are missing or were rejected (Docker's and Kubernetes' 401). */
+export const unauthenticated = (msg: string) => new BerthError('Unauthenticated', msg);
 export const notImplemented = (msg: string) => new BerthError('NotImplemented', msg);
 export const unavailable = (msg: string) => new BerthError('Unavailable', msg);
 export const internal = (msg: string, cause?: unknown) => new BerthError('Internal', msg, { cause });

@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { BerthCommand, cliFor, commandPath, requireArgs, type Cli } from '../command.js';
 import { DaemonError } from '../client.js';
+import { registryAuthHeader } from '../credentials.js';
 import { StatusError } from '../errors.js';
 import { displayJsonMessages } from '../format/jsonmessage.js';
 import { familiarString, fullName, parseNormalizedNamed, tagNameOnly } from '../reference.js';
@@ -21,12 +22,16 @@ export interface CreateOptions {
   quiet?: boolean;
 }
 
-/** Pulls `image` (`POST /images/create`), printing progress to stderr unless `quiet`. */
+/**
+ * Pulls `image` (`POST /images/create`, stored credentials in X-Registry-Auth), printing
+ * progress to stderr unless `quiet` — with bars when stderr is a terminal.
+ */
 export async function pullImage(cli: Cli, image: string, quiet = false): Promise<void> {
   const ref = parseNormalizedNamed(image);
   const query = { fromImage: fullName(ref), tag: ref.digest ?? ref.tag ?? 'latest' };
-  const res = await cli.client.stream('POST', '/images/create', { query });
-  await displayJsonMessages(res, quiet ? new PassThrough().resume() : cli.err);
+  const res = await cli.client.stream('POST', '/images/create', { query, headers: registryAuthHeader(ref.domain) });
+  const err = cli.err as typeof cli.err & { isTTY?: boolean; columns?: number };
+  await displayJsonMessages(res, quiet ? new PassThrough().resume() : cli.err, undefined, { terminal: !quiet && !!err.isTTY, width: err.columns });
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
  * Image naming, fetching and removal: `berth tag` / `image tag` (`POST /images/{name}/tag`),
- * `berth pull` (`POST /images/create?fromImage=…`) and `berth rmi` / `image rm`
+ * `berth pull` (`POST /images/create?fromImage=…`; `push` is in registry.ts) and `berth rmi` / `image rm`
  * (`DELETE /images/{name}`, printing `Untagged:`/`Deleted:` lines).
  */
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { cliFor, requireArgs } from '../command.js';
 import { DaemonError, escapePath } from '../client.js';
+import { registryAuthHeader } from '../credentials.js';
 import { StatusError } from '../errors.js';
 import { displayJsonMessages } from '../format/jsonmessage.js';
 import { fullName, parseNormalizedNamed, tagNameOnly } from '../reference.js';
+import { registerPush } from './registry.js';
 
 /** The `repo`/`tag` query for tagging as `target` (client.ImageTag), or docker's error. */
 export function tagQuery(target: string): { repo: string; tag: string } {
@@ -79,35 +81,49 @@ export function registerRmi(parent: Command, name = 'rmi', aliases: string[] = [
     });
 }
 
-/** Registers `pull` on `parent`: progress to stdout, then the full reference, as docker does. */
+/**
+ * Registers `pull` on `parent`: stored credentials go along in X-Registry-Auth; progress goes
+ * to stdout (bars on a terminal), then the full reference, as docker does.
+ */
 export function registerPull(parent: Command): void {
   parent
     .command('pull')
     .description('Download an image from a registry')
     .usage('[OPTIONS] NAME[:TAG|@DIGEST]')
     .argument('[image...]')
+    .option('-a, --all-tags', 'Download all tagged images in the repository')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .option('-q, --quiet', 'Suppress verbose output')
-    .action(async (args: string[], flags: { quiet?: boolean }, self: Command) => {
+    .action(async (args: string[], flags: { quiet?: boolean; allTags?: boolean; platform?: string }, self: Command) => {
       requireArgs(self, args, { min: 1, max: 1 });
       const cli = cliFor(self);
       let ref;
       try {
-        ref = tagNameOnly(parseNormalizedNamed(args[0]!));
+        ref = parseNormalizedNamed(args[0]!);
       } catch (e) {
         throw new StatusError((e as Error).message, 1);
       }
+      const nameOnly = ref.tag === undefined && ref.digest === undefined;
+      if (flags.allTags && !nameOnly) throw new StatusError("tag can't be used with --all-tags/-a", 1);
+      if (!flags.allTags && nameOnly) {
+        ref = tagNameOnly(ref);
+        if (!flags.quiet) cli.out.write(`Using default tag: ${ref.tag}\n`);
+      }
       const res = await cli.client.stream('POST', '/images/create', {
-        query: { fromImage: fullName(ref), tag: ref.digest ?? ref.tag },
+        query: { fromImage: fullName(ref), tag: ref.digest ?? ref.tag, platform: flags.platform?.toLowerCase() },
+        headers: registryAuthHeader(ref.domain),
       });
-      await displayJsonMessages(res, flags.quiet ? new PassThrough().resume() : cli.out);
-      cli.out.write(`${fullName(ref)}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}\n`);
+      const out = flags.quiet ? new PassThrough().resume() : cli.out;
+      await displayJsonMessages(res, out, undefined, { terminal: !flags.quiet && !!cli.out.isTTY, width: cli.out.columns });
+      cli.out.write(`${fullName(ref)}${ref.digest ? `@${ref.digest}` : ref.tag !== undefined ? `:${ref.tag}` : ''}\n`);
     });
 }
 
-/** Registers tag, pull and removal on `parent`: `rmi` at the top level, `rm`/`remove` under `image`. */
+/** Registers tag, pull, push and removal on `parent`: `rmi` at the top level, `rm`/`remove` under `image`. */
 export function registerImageOps(parent: Command, grouped: boolean): void {
   registerTag(parent);
   registerPull(parent);
+  registerPush(parent);
   if (grouped) registerRmi(parent, 'rm', ['remove']);
   else registerRmi(parent);
 }

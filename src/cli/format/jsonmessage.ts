@@ -1,10 +1,13 @@
 /**
- * Renders the daemon's JSON message streams (pull, import, load) like docker's
- * jsonmessage.DisplayJSONMessagesStream does for a non-terminal: one line per status,
- * `id: ` prefixes, progress updates hidden, `stream` text copied as is, and the first
- * `errorDetail`/`error` turned into a failure.
+ * Renders the daemon's JSON message streams (pull, push, import, load) like docker's
+ * jsonmessage.DisplayJSONMessagesStream: for a non-terminal one line per status, `id: `
+ * prefixes, progress updates hidden, `stream` text copied as is; on a terminal (when asked)
+ * per-layer lines redrawn with progress bars (progress.ts). The first `errorDetail`/`error`
+ * becomes a failure.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { ProgressDetail } from '../../lib/jsonprogress.js';
+import { TerminalProgress } from './progress.js';
 
 /** One message of the stream (pkg/jsonmessage.JSONMessage). */
 export interface JsonMessage {
@@ -13,7 +16,7 @@ export interface JsonMessage {
   from?: string;
   stream?: string;
   progress?: string;
-  progressDetail?: { current?: number; total?: number };
+  progressDetail?: ProgressDetail;
   error?: string;
   errorDetail?: { code?: number; message?: string };
   aux?: unknown;
@@ -63,6 +66,12 @@ export async function* readJsonMessages(input: Readable): AsyncGenerator<JsonMes
   if (rest) yield JSON.parse(rest) as JsonMessage;
 }
 
+/** How to draw: `terminal` redraws layer lines in place, with bars `width` columns wide. */
+export interface DisplayOptions {
+  terminal?: boolean;
+  width?: number;
+}
+
 /**
  * Copies a message stream to `out`; throws JsonMessageError on the first error message.
  * `onAux` receives `aux` payloads (e.g. build image IDs) instead of printing them.
@@ -71,13 +80,20 @@ export async function displayJsonMessages(
   input: Readable,
   out: Writable,
   onAux?: (aux: unknown) => void,
+  opts: DisplayOptions = {},
 ): Promise<void> {
+  // Without a known width docker assumes 200 columns, wide enough for the bars.
+  const term = opts.terminal ? new TerminalProgress(out, opts.width || 200) : undefined;
   for await (const jm of readJsonMessages(input)) {
     if (jm.errorDetail || jm.error) {
       throw new JsonMessageError(jm.errorDetail?.message || jm.error || 'unknown error');
     }
     if (jm.aux !== undefined) {
       onAux?.(jm.aux);
+      continue;
+    }
+    if (term) {
+      term.draw(jm);
       continue;
     }
     const text = renderMessage(jm);

@@ -18,6 +18,7 @@ const STATUS: Record<ErrorKind, number> = {
   InvalidArgument: 400,
   FailedPrecondition: 409,
   PermissionDenied: 403,
+  Unauthenticated: 401,
   NotImplemented: 501,
   Unavailable: 503,
   Internal: 500,

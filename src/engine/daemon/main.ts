@@ -25,6 +25,8 @@ import { ExecService } from '../exec/service.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { EventLog, type EngineEvent } from '../events/log.js';
 import { registerImageRoutes } from '../api/routes/images.js';
+import { pullHandler, registerDistributionRoutes } from '../api/routes/distribution.js';
+import { RegistryService, type RegistryOptions } from '../registry/service.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { runningVolumeUsers, volumeUsers } from '../containers/mounts.js';
@@ -49,6 +51,8 @@ export interface DaemonOptions {
   liveRestore: boolean;
   /** Gateway address and prefix of the default bridge (`--bip`). */
   bip?: string;
+  /** Registry client settings (`--insecure-registry`, `--max-concurrent-downloads`, …). */
+  registry?: RegistryOptions;
 }
 
 function socketPath(host: string): string {
@@ -79,6 +83,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   // One cgroup parent per daemon, so daemons side by side never share container cgroups.
   const cgroupParent = `/berth-${daemonId.slice(0, 8)}`;
   const images = await ImageService.open(o.dataRoot, realHost);
+  const registry = await RegistryService.open(images, o.dataRoot, o.registry);
   const runtime = new ConmonRuntime(realHost, o.execRoot, o.runtime);
   await runtime.init();
   const volumes = await VolumeService.open(o.dataRoot, realMountHost);
@@ -129,7 +134,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
 
   const api = new ApiServer();
-  registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId });
+  registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId, registryConfig: () => registry.info() });
   registerEventRoutes(api.router, events);
   registerStatsRoutes(api.router, svc);
   registerExecRoutes(api, svc, new ExecService(svc));
@@ -148,7 +153,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     images,
     (id) => svc.usingImage(id),
     (cid) => ['running', 'paused', 'restarting'].includes(svc.find(cid)?.State.Status ?? ''),
+    pullHandler(registry),
   );
+  registerDistributionRoutes(api.router, registry);
 
   await fs.rm(sock, { force: true });
   await api.listen(sock);
@@ -181,6 +188,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   };
 }
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`invalid value ${v}: a positive integer is required`);
+  return n;
+}
+
 /** Entry point for `berth daemon [flags]`. */
 export async function runDaemon(argv: string[]): Promise<void> {
   const cmd = new Command('daemon')
@@ -191,9 +204,16 @@ export async function runDaemon(argv: string[]): Promise<void> {
     .option('--runtime <name>', 'OCI runtime binary', 'runc')
     .option('--live-restore', 'keep containers running when the daemon shuts down', false)
     .option('--bip <cidr>', 'gateway address and prefix of the default bridge network (e.g. 172.17.0.1/16)')
+    .option('--insecure-registry <host:port|cidr>', 'registry reachable over plain HTTP (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--max-concurrent-downloads <n>', 'layers downloaded at once per pull', positiveInt, 3)
+    .option('--max-concurrent-uploads <n>', 'layers uploaded at once per push', positiveInt, 5)
+    .option('--max-download-attempts <n>', 'attempts per layer download', positiveInt, 5)
     .option('--log-level <level>', 'debug, info, warn or error', 'info');
   cmd.parse(argv, { from: 'user' });
-  const opts = cmd.opts<{ dataRoot: string; execRoot: string; host: string; runtime: string; liveRestore: boolean; logLevel: string; bip?: string }>();
+  const opts = cmd.opts<{
+    dataRoot: string; execRoot: string; host: string; runtime: string; liveRestore: boolean; logLevel: string; bip?: string;
+    insecureRegistry: string[]; maxConcurrentDownloads: number; maxConcurrentUploads: number; maxDownloadAttempts: number;
+  }>();
   if (process.getuid && process.getuid() !== 0) {
     process.stderr.write('berth daemon must run as root\n');
     process.exit(1);
@@ -202,7 +222,15 @@ export async function runDaemon(argv: string[]): Promise<void> {
   setLogLevel(opts.logLevel as 'info');
   let daemon: Daemon;
   try {
-    daemon = await startDaemon({ dataRoot: path.resolve(opts.dataRoot), execRoot: path.resolve(opts.execRoot), host: opts.host, runtime: opts.runtime, liveRestore: opts.liveRestore, bip: opts.bip });
+    daemon = await startDaemon({
+      dataRoot: path.resolve(opts.dataRoot), execRoot: path.resolve(opts.execRoot), host: opts.host, runtime: opts.runtime, liveRestore: opts.liveRestore, bip: opts.bip,
+      registry: {
+        insecureRegistries: opts.insecureRegistry,
+        maxConcurrentDownloads: opts.maxConcurrentDownloads,
+        maxConcurrentUploads: opts.maxConcurrentUploads,
+        maxDownloadAttempts: opts.maxDownloadAttempts,
+      },
+    });
   } catch (err) {
     process.stderr.write(`failed to start daemon: ${messageOf(err)}\n`);
     process.exit(1);

@@ -149,11 +149,11 @@ export async function collectGarbage(svc: ImageService, candidates: { blobs: str
     if (img.manifestDigest) usedBlobs.add(img.manifestDigest);
     for (const c of img.chainIds) usedChains.add(c);
   }
-  const unused = candidates.chains.filter((c) => !usedChains.has(c));
+  const unused = candidates.chains.filter((c) => !usedChains.has(c) && !svc.leases.has(c));
   // Layers still queued or being unpacked for a removed image: stop them before their blobs
   // and snapshots go (a job must neither read a deleted blob nor commit after the delete).
   for (const c of unused) await svc.unpacker.cancel(c);
-  for (const b of candidates.blobs) if (!usedBlobs.has(b)) await svc.content.delete(b);
+  for (const b of candidates.blobs) if (!usedBlobs.has(b) && !svc.leases.has(b)) await svc.content.delete(b);
   const chains: string[] = [];
   let bytes = 0;
   for (const c of unused) {

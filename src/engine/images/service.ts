@@ -20,6 +20,7 @@ import { importRootfs, type ImportOptions } from './import.js';
 import { collectGarbage, pruneImages, removeImage, type DeleteItem, type RemoveOptions, type PruneOptions } from './remove.js';
 import { imageHistory, type HistoryItem } from './history.js';
 import { LayerUnpacker, type LayerSource } from './unpacker.js';
+import { Leases } from './leases.js';
 
 export type { ImageRecord, ImageConfig } from './types.js';
 export type { DeleteItem, HistoryItem, ImportOptions, PruneOptions, RemoveOptions };
@@ -37,6 +38,8 @@ class Lock {
 export class ImageService {
   readonly lock = new Lock();
   readonly unpacker: LayerUnpacker;
+  /** Blobs and chains that operations in progress (pulls) need; garbage collection keeps them. */
+  readonly leases = new Leases();
 
   private constructor(
     readonly dataRoot: string,

@@ -52,6 +52,8 @@ export class LayerUnpacker {
   schedule(src: LayerSource): Promise<void> {
     const running = this.jobs.get(src.chainId);
     if (running) return running.done;
+    // A new attempt supersedes an earlier failure (a pull fetching the layer again).
+    this.failed.delete(src.chainId);
     const job: Job = { src, abort: new AbortController(), started: false, done: Promise.resolve() };
     const run = this.tail.then(() => this.run(job));
     this.tail = run;

@@ -1,6 +1,7 @@
 /**
  * Docker Engine API image routes (the dockerd front door for images; lecture concept: the
- * `docker images/rmi/tag/save/load/import/history` verbs are HTTP calls to the daemon).
+ * `docker images/rmi/tag/save/load/import/history` verbs are HTTP calls to the daemon). Pulls
+ * are delegated to the registry routes (distribution.ts).
  * JSON shapes follow moby's API types at version ≤1.44; streams follow notes §3.4.
  */
 import type { ServerResponse } from 'node:http';
@@ -66,7 +67,14 @@ function listImages(images: ImageService, ctx: Ctx): object[] {
  * Registers the image routes on `r`. `usedBy` names a container using an image, if any;
  * `isRunning` tells whether that container runs (Docker words the refusal differently).
  */
-export function registerImageRoutes(r: Router, images: ImageService, usedBy: UsedBy, isRunning?: (containerId: string) => boolean): void {
+export function registerImageRoutes(
+  r: Router,
+  images: ImageService,
+  usedBy: UsedBy,
+  isRunning?: (containerId: string) => boolean,
+  /** Handles `fromImage` (a pull; routes/distribution.ts). */
+  pull?: (ctx: Ctx) => Promise<void>,
+): void {
   r.add('GET', '/images/json', async (ctx) => sendJson(ctx.res, 200, listImages(images, ctx)));
 
   const save = (ctx: Ctx, names: string[]) => {
@@ -91,6 +99,7 @@ export function registerImageRoutes(r: Router, images: ImageService, usedBy: Use
   r.add('POST', '/images/create', async (ctx) => {
     const q = ctx.query;
     if (q.get('fromImage')) {
+      if (pull) return pull(ctx);
       drain(ctx);
       throw notImplemented('pulling images (fromImage) is not implemented');
     }

@@ -12,6 +12,8 @@ export interface SystemInfo {
   imageCount: () => number;
   liveRestore: boolean;
   daemonId: string;
+  /** `RegistryConfig` (insecure registries, index configs); loopback only when absent. */
+  registryConfig?: () => object;
 }
 
 export function registerSystemRoutes(api: ApiServer, svc: ContainerService, info: SystemInfo): void {
@@ -61,7 +63,7 @@ export function registerSystemRoutes(api: ApiServer, svc: ContainerService, info
       IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: false, NFd: 0, OomKillDisable: true,
       NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: '1',
       NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: 'Berth', OSVersion: '', OSType: 'linux', Architecture: os.machine(),
-      IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: info.registryConfig?.() ?? { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
       NCPU: os.cpus().length, MemTotal: os.totalmem(), DockerRootDir: info.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '',
       Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: ENGINE_VERSION,
       Runtimes: { [info.runtime]: { path: info.runtime } }, DefaultRuntime: info.runtime,
