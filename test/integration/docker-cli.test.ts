@@ -82,9 +82,10 @@ describe('docker CLI against berth', () => {
   });
 
   it('reports an unknown image and an unknown container with Docker wording', () => {
-    const r = d.docker(['run', '--rm', 'nosuchimage']);
+    // A registry on a closed loopback port: the pull the CLI tries next must not leave the machine.
+    const r = d.docker(['run', '--rm', '127.0.0.1:9/nosuchimage']);
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /Unable to find image 'nosuchimage:latest' locally/);
+    assert.match(r.stderr, /Unable to find image '127\.0\.0\.1:9\/nosuchimage:latest' locally/);
     const i = d.docker(['inspect', 'nosuch']);
     assert.equal(i.code, 1);
     assert.match(i.stderr, /No such object: nosuch/);
