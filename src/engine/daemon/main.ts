@@ -37,9 +37,7 @@ import { netnsDir } from '../containers/sandbox.js';
 import { ContainerService } from '../containers/service.js';
 import { ImageService } from '../images/service.js';
 import { ConmonRuntime } from '../runtime/conmon-runc.js';
-import { Endpoints } from '../network/endpoints.js';
-import { NetworkService } from '../network/service.js';
-import type { ContainerRecord } from '../containers/record.js';
+import { startNetworking } from './networking.js';
 import { importDroppedImages } from './import-dir.js';
 import { claimPidFiles, releasePidFiles } from './pidfile.js';
 
@@ -87,27 +85,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const runtime = new ConmonRuntime(realHost, o.execRoot, o.runtime);
   await runtime.init();
   const volumes = await VolumeService.open(o.dataRoot, realMountHost);
-  const live = (r: ContainerRecord) => ['running', 'paused', 'restarting'].includes(r.State.Status);
-  const network: NetworkService = new NetworkService({
-    host: realHost, dataRoot: o.dataRoot, tag: daemonId.slice(0, 8), bip: o.bip,
-    usersOf: (netId): string[] => svc.all().filter((r) => live(r) && Object.values(r.Networks ?? {}).some((e) => e.NetworkID === netId)).map((r) => r.Id),
-    namesOn: (netId): Array<{ names: string[]; ip: string; dns?: string[] }> =>
-      svc.all().flatMap((r) =>
-        Object.values(r.Networks ?? {})
-          .filter((e) => e.NetworkID === netId && e.IPAddress)
-          .map((e) => ({ names: [r.Name.slice(1), r.Id.slice(0, 12), ...(e.Aliases ?? [])], ip: e.IPAddress, dns: r.HostConfig.Dns as string[] | undefined })),
-      ),
-  });
-  await network.init();
-  const endpoints = new Endpoints(
-    network, realHost, o.dataRoot,
-    (except) => svc.all().filter((r) => r.Id !== except).flatMap((r) => r.PortMappings ?? []),
-    (action, netId, containerId) => {
-      const n = network.find(netId);
-      const now = Date.now();
-      if (n) svc.emit('event', { Type: 'network', Action: action, Actor: { ID: n.Id, Attributes: { name: n.Name, type: n.Driver, container: containerId } }, scope: 'local', time: Math.floor(now / 1000), timeNano: now * 1e6 });
-    },
-  );
+  const { network, endpoints } = await startNetworking(realHost, o.dataRoot, daemonId.slice(0, 8), o.bip, () => svc);
   const svc: ContainerService = new ContainerService({
     network: endpoints,
     dataRoot: o.dataRoot,
