@@ -4,6 +4,7 @@
  * ARCHITECTURE.md ("Tests and benchmarks"). Prints the table and records it in BENCHMARKS.md.
  * The networking metrics (issue 4) run last, against a second dockerd with networking on
  * (netphase.ts), and the host's iptables and links are checked for both engines' leftovers.
+ * The registry metrics (issue 5: push, pull) go through one local docker-registry (registry.ts).
  *
  * Every daemon runs on its own socket, data root and exec root under one temp dir, which is torn
  * down at the end, on failure and on Ctrl-C (processes, runc containers, mounts, files).
@@ -17,6 +18,8 @@ import { ensurePackages, engineProcesses, machineInfo } from './host.js';
 import { bigArchive, busyboxArchive, type ImageArchive } from './images.js';
 import { measureAll, type Contender } from './measure.js';
 import { NetPhase } from './netphase.js';
+import { LocalRegistry } from './registry.js';
+import { measureTransfer } from './transfer.js';
 import { isFullRun, NET_METRICS, parseOptions } from './options.js';
 import { loadFloor, runcFloor } from './floor.js';
 import { run } from './proc.js';
@@ -49,7 +52,8 @@ async function main(): Promise<number> {
   const wantNet = NET_METRICS.some((m) => o.only.has(m));
   // With only networking metrics selected, the plain reference dockerd is not needed at all.
   const wantPlain = [...o.only].some((m) => !NET_METRICS.includes(m));
-  await ensurePackages(o.skipDocker ? {} : { dockerd: 'docker.io' });
+  const wantRegistry = o.only.has('pull') || o.only.has('push');
+  await ensurePackages({ ...(o.skipDocker ? {} : { dockerd: 'docker.io' }), ...(wantRegistry ? { 'docker-registry': 'docker-registry' } : {}) });
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const work = join(root, 'work');
   mkdirSync(work);
@@ -59,11 +63,14 @@ async function main(): Promise<number> {
   ];
 
   const notes: string[] = [];
+  let registry: LocalRegistry | undefined;
   let teardown: Promise<string[]> | undefined;
   const tearDown = () =>
     (teardown ??= (async () => {
       const problems: string[] = [];
       for (const s of sides) if (s.engine) problems.push(...(await stopEngine(s.engine, o.keep)));
+      // After the engines: none of them is talking to it any more.
+      if (registry) problems.push(...(await registry.stop(o.keep)));
       problems.push(...(await net.end()).problems);
       problems.push(...(await cleanTree(join(root, 'work'), false)));
       if (!o.keep) problems.push(...(await cleanTree(root, false)));
@@ -86,10 +93,11 @@ async function main(): Promise<number> {
   try {
     const busybox = await busyboxArchive(work, repoRoot);
     notes.push(`busybox image: ${(busybox.bytes / 1e6).toFixed(1)} MB docker-archive made by ${busybox.source}; loaded into both engines.`);
-    if (o.only.has('load')) {
+    // The load image is also what push and pull move (issue 5 asks for ~250 MB).
+    if (o.only.has('load') || wantRegistry) {
       big = await bigArchive(work, () => ensurePackages({ debootstrap: 'debootstrap' }));
-      notes.push(`load image: ${(big.bytes / 1e6).toFixed(0)} MB uncompressed docker-archive, one layer, from ${big.source}; ` +
-        `throughput = archive size / median wall time of \`docker load -i\` over ${o.loadRuns} runs, the image removed (\`rmi -f\`) before each.`);
+      notes.push(`load image: ${(big.bytes / 1e6).toFixed(0)} MB uncompressed docker-archive, one layer, from ${big.source}` + (o.only.has('load')
+        ? `; throughput = archive size / median wall time of \`docker load -i\` over ${o.loadRuns} runs, the image removed (\`rmi -f\`) before each.` : '.'));
     }
     for (const s of sides) {
       if (s.absent || (s.label === 'Docker' && !wantPlain)) continue;
@@ -111,8 +119,17 @@ async function main(): Promise<number> {
       );
     }
     await measureAll(o, sides, busybox, big, () => interrupted, say);
+    if (wantRegistry && big && !interrupted) {
+      const ready = sides.filter((s) => s.engine);
+      try {
+        registry = await LocalRegistry.start(root);
+        notes.push(...(await measureTransfer(o, ready, big, registry, () => interrupted, say)));
+      } catch (e) {
+        for (const s of ready) for (const k of ['push', 'pull'] as const) if (o.only.has(k)) s.results.errors[k] ??= (e as Error).message;
+      }
+    }
     if (wantNet && !interrupted) notes.push(...(await net.measure(o, sides, root, work, busybox, () => interrupted, say)).map((p) => `clean-up: ${p}`));
-    if (big && !interrupted) {
+    if (big && o.only.has('load') && !interrupted) {
       await loadFloor(work, big.path, o.loadRuns).then(
         (xs) => notes.push(`GNU \`tar -x\` of the load archive and its layer into the temp dir (no hashing, no fsync; shows what file creation costs on this host now): ${(median(xs) / 1000).toFixed(2)} s median = ${(big!.bytes / 1e6 / (median(xs) / 1000)).toFixed(0)} MB/s.`),
         (e: Error) => notes.push(`plain tar -x of the load archive failed: ${e.message}`),

@@ -32,6 +32,9 @@ export interface EngineResults {
   portBw?: { bytes: number; ms: Record<string, number[]> };
   /** ms per container-to-container transfer of `bytes` on a user network. */
   c2c?: { bytes: number; ms: number[] };
+  /** ms per `docker push` / `docker pull` of the load image through the local registry (transfer.ts). */
+  push?: number[];
+  pull?: number[];
   /** Berth only: stage → milliseconds per `run -d`, from the daemon's own trace (/berth/trace/{id}). */
   stages?: Record<string, number[]>;
   /** metric → error text, when that measurement failed. */

@@ -1,13 +1,13 @@
 /**
  * Command-line options of `npm run bench` (`node dist/bench/main.js`).
  *
- * Quick runs: `--only run,load --runs 5` (networking: `--only netsetup,portlat,portbw,c2c`); one side only while the other is being written:
+ * Quick runs: `--only run,load --runs 5` (networking: `--only netsetup,portlat,portbw,c2c`; registry: `--only pull,push`); one side only while the other is being written:
  * `--skip-berth` / `--skip-docker`. A partial run does not touch BENCHMARKS.md unless `--write`.
  */
 import { Command, InvalidArgumentError } from 'commander';
 
 /** The measurements, by the short names `--only` accepts. */
-export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c'] as const;
+export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c', 'pull', 'push'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** The networking metrics of issue 4: measured against a second dockerd that has bridge + iptables. */
@@ -15,7 +15,7 @@ export const NET_METRICS: readonly Metric[] = ['netsetup', 'portlat', 'portbw', 
 
 export interface BenchOptions {
   only: Set<Metric>;
-  /** Timed `run --rm` and `ps` repetitions. */
+  /** Timed `run --rm` and `ps` repetitions (and push/pull runs). */
   runs: number;
   warmups: number;
   /** Containers started for run -d / ps / memory / rm -f. */
@@ -69,7 +69,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const cmd = new Command('bench')
     .description('Berth vs. the reference dockerd, driven by the same docker CLI')
     .option('--only <metrics>', `comma-separated subset of ${METRICS.join(',')}`, metricList)
-    .option('--runs <n>', 'timed repetitions of run --rm and ps', positive, 15)
+    .option('--runs <n>', 'timed repetitions of run --rm, ps, push and pull', positive, 15)
     .option('--warmups <n>', 'untimed warm-up runs before run --rm and ps', nonNegative, 2)
     .option('--containers <n>', 'containers for run -d, ps, memory and rm -f', positive, 20)
     .option('--load-runs <n>', 'timed docker load repetitions', positive, 5)
