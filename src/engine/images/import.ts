@@ -10,7 +10,7 @@ import { decompressed } from '../snapshots/compression.js';
 import { Feed } from '../snapshots/feed.js';
 import { scanLayer } from '../snapshots/scan.js';
 import type { UnpackResult } from '../snapshots/unpack.js';
-import { applyChanges } from './changes.js';
+import { applyChanges } from '../build/changes.js';
 import type { PendingLayer } from './commit.js';
 import { hostPlatform } from './platform.js';
 import { parseReference, referenceString, withDefaultTag } from './reference.js';
