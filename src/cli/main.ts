@@ -11,6 +11,7 @@ import { BerthCommand } from './command.js';
 import { StatusError } from './errors.js';
 import { formatHelp, groupAction } from './help.js';
 import { registerAttachExec } from './commands/attach-exec.js';
+import { registerCommit } from './commands/commit.js';
 import { registerCp } from './commands/cp.js';
 import { registerCreate } from './commands/create.js';
 import { registerImageOps } from './commands/image-ops.js';
@@ -67,6 +68,7 @@ function containerVerbs(parent: Command, grouped: boolean): void {
   registerLogs(parent);
   registerTopDiff(parent);
   registerCp(parent);
+  registerCommit(parent);
   if (grouped) {
     registerPs(parent, 'ls', ['list', 'ps']);
     registerKindInspect(parent, 'container');

@@ -136,13 +136,18 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerNetworkRoutes(api.router, svc, network, endpoints);
   registerArchiveRoutes(api.router, svc);
   registerVolumeRoutes(api.router, volumes);
-  registerContainerRoutes(api, svc, (ref) => {
-    try {
-      return images.resolve(ref).id;
-    } catch {
-      return undefined;
-    }
-  });
+  registerContainerRoutes(
+    api,
+    svc,
+    (ref) => {
+      try {
+        return images.resolve(ref).id;
+      } catch {
+        return undefined;
+      }
+    },
+    images,
+  );
   registerImageRoutes(
     api.router,
     images,
