@@ -195,6 +195,11 @@ export class OverlaySnapshotter implements Snapshotter {
     return { lower: this.lowerDirs(ids), upper, work };
   }
 
+  /** Keys of every writable layer (containers' and build steps'). */
+  async activeKeys(): Promise<string[]> {
+    return fs.readdir(this.activeDir).catch(() => []);
+  }
+
   async remove(key: string): Promise<void> {
     await this.removeDir(this.activePath(key));
   }
