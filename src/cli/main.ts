@@ -11,6 +11,7 @@ import { BerthCommand } from './command.js';
 import { StatusError } from './errors.js';
 import { formatHelp, groupAction } from './help.js';
 import { registerAttachExec } from './commands/attach-exec.js';
+import { registerBuild } from './commands/build.js';
 import { registerCommit } from './commands/commit.js';
 import { registerCp } from './commands/cp.js';
 import { registerCreate } from './commands/create.js';
@@ -111,6 +112,7 @@ export function buildProgram(): BerthCommand {
   registerInspect(program);
   registerImages(program);
   registerHistory(program);
+  registerBuild(program);
   registerImageOps(program, false);
   registerImport(program);
   registerSave(program);
@@ -128,6 +130,7 @@ export function buildProgram(): BerthCommand {
   const image = program.command('image').description('Manage images').usage('COMMAND').argument('[command...]').action(groupAction);
   registerImages(image, 'ls', ['list']);
   registerKindInspect(image, 'image');
+  registerBuild(image);
   registerHistory(image);
   registerImageOps(image, true);
   registerImport(image);
