@@ -11,6 +11,9 @@
  * quotes removed; `processWords` also splits it into words after substitution, as EXPOSE and the
  * heredoc scanner need.
  */
+import { LexError, shellPattern, trimPrefix, trimSuffix } from './shell-pattern.js';
+
+export { LexError };
 
 /** Looks a variable up; undefined when it is not set. */
 export type EnvLookup = (name: string) => string | undefined;
@@ -23,9 +26,6 @@ export interface LexOptions {
   /** Leave references to unset variables as written. */
   skipUnsetEnv?: boolean;
 }
-
-/** A substitution error; the caller words it as Docker does (`failed to process "…": …`). */
-export class LexError extends Error {}
 
 const EOF = '';
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
@@ -290,47 +290,4 @@ export class ShellLex {
     const re = shellPattern(pattern, true, false, all);
     return (value ?? '').replace(re, () => replacement);
   }
-}
-
-/** A sh wildcard pattern (`*`, `?`, `\` escapes; no brackets) as a regular expression. */
-function shellPattern(pattern: string, greedy: boolean, anchored: boolean, global = false): RegExp {
-  let out = anchored ? '^' : '';
-  const chars = [...pattern];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (c === '*') out += greedy ? '.*' : '.*?';
-    else if (c === '?') out += '.';
-    else if (c === '\\') {
-      const n = chars[i + 1];
-      if (n === '}' || n === '/') continue; // escaped only for the ${} syntax around it
-      if (n !== '*' && n !== '?' && n !== '\\') throw new LexError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${n ?? ''}'`);
-      out += `\\${n}`;
-      i++;
-    } else out += c.replace(/[[\]{}.+()|^$]/g, '\\$&');
-  }
-  return new RegExp(out, global ? 'gsu' : 'su');
-}
-
-function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const m = shellPattern(pattern, greedy, true).exec(value);
-  return m ? value.slice(m[0].length) : value;
-}
-
-/** Reverses a pattern keeping escape pairs in order (`a\*c` → `c\*a`). */
-function reversePattern(pattern: string): string {
-  const chars = [...pattern];
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; i++) {
-    if (chars[i] === '\\' && i + 1 < chars.length) {
-      out.unshift(chars[i]!, chars[i + 1]!);
-      i++;
-    } else out.unshift(chars[i]!);
-  }
-  return out.join('');
-}
-
-function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  // The shortest match at the end is the shortest match at the start of the reversed string.
-  const rev = (s: string) => [...s].reverse().join('');
-  return rev(trimPrefix(reversePattern(pattern), rev(value), greedy));
 }
