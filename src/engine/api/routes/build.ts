@@ -6,6 +6,7 @@
  */
 import { invalidArgument, messageOf, notImplemented } from '../../../lib/errors.js';
 import { BuildOutput } from '../../build/output.js';
+import { hostPlatform } from '../../images/platform.js';
 import type { BuildOptions, BuildService } from '../../build/service.js';
 import { boolParam, type Ctx, type Router } from '../router.js';
 
@@ -41,6 +42,9 @@ export function buildOptions(q: URLSearchParams): BuildOptions & { quiet: boolea
   const cacheFrom = jsonParam<string[]>(q, 'cachefrom', 'cache-from') ?? [];
   if (cacheFrom.length) throw notImplemented('cachefrom is not implemented');
   if (q.get('outputs')) throw notImplemented('build outputs are not implemented');
+  const platform = q.get('platform');
+  const host = hostPlatform();
+  if (platform && platform !== host.os && platform !== `${host.os}/${host.architecture}`) throw notImplemented(`building for platform ${platform} is not implemented`);
   const buildArgs = jsonParam<Record<string, string | null>>(q, 'buildargs', 'build args') ?? {};
   const labels = jsonParam<Record<string, string>>(q, 'labels', 'labels') ?? {};
   if (typeof buildArgs !== 'object' || Array.isArray(buildArgs)) throw invalidArgument('error reading build args: not an object');
