@@ -11,6 +11,8 @@ import { BerthCommand } from './command.js';
 import { StatusError } from './errors.js';
 import { formatHelp, groupAction } from './help.js';
 import { registerAttachExec } from './commands/attach-exec.js';
+import { registerBuild } from './commands/build.js';
+import { registerCommit } from './commands/commit.js';
 import { registerCp } from './commands/cp.js';
 import { registerCreate } from './commands/create.js';
 import { registerImageOps } from './commands/image-ops.js';
@@ -77,6 +79,7 @@ function containerVerbs(parent: Command, grouped: boolean): void {
   registerTopDiff(parent);
   registerCp(parent);
   registerPort(parent);
+  registerCommit(parent);
   if (grouped) {
     registerPs(parent, 'ls', ['list', 'ps']);
     registerKindInspect(parent, 'container');
@@ -127,6 +130,7 @@ export function buildProgram(): BerthCommand {
   registerInspect(program);
   registerImages(program);
   registerHistory(program);
+  registerBuild(program);
   registerImageOps(program, false);
   registerImport(program);
   registerSave(program);
@@ -146,6 +150,7 @@ export function buildProgram(): BerthCommand {
   const image = program.command('image').description('Manage images').usage('COMMAND').argument('[command...]').action(groupAction);
   registerImages(image, 'ls', ['list']);
   registerKindInspect(image, 'image');
+  registerBuild(image);
   registerHistory(image);
   registerImageOps(image, true);
   registerImport(image);

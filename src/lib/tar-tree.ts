@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 
-type Entry = Partial<tar.Header> & { name: string };
+export type Entry = Partial<tar.Header> & { name: string };
 
 /** The entry name of `rel` (a path below the top, '' for the top) under `prefix`. */
 function entryName(prefix: string, rel: string, isDir: boolean): string {
@@ -33,7 +33,8 @@ function devParts(rdev: number): { devmajor: number; devminor: number } {
   };
 }
 
-function headerOf(name: string, st: Stats): Entry | undefined {
+/** The tar header of a non-symlink file system object; undefined for sockets. */
+export function headerOf(name: string, st: Stats): Entry | undefined {
   const base = {
     name,
     // With its type bits the mode is never 0, which tar-stream would replace by 0644;
@@ -79,7 +80,7 @@ class TreePacker {
       }
       this.seen.set(key, name);
     }
-    if (header.type === 'file') await this.file(abs, header, st);
+    if (header.type === 'file') await packFile(this.pack, abs, header, st);
     else await this.write(header);
     if (!st.isDirectory()) return;
     // Byte order, like Go's WalkDir, so archives do not depend on directory order.
@@ -92,36 +93,6 @@ class TreePacker {
         throw err;
       });
       if (cst) await this.add(childAbs, rel === '' ? child : `${rel}/${child}`, cst);
-    }
-  }
-
-  private async file(abs: string, header: Entry, st: Stats): Promise<void> {
-    const fh = await fs.open(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-    try {
-      const now = await fh.stat();
-      // The name must still be the inode we listed; anything else is not archived through it.
-      if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) throw new Error(`${abs} changed while being archived`);
-      const sink = this.pack.entry(header);
-      // Settles once the entry is complete, or rejects when the archive is torn down first
-      // (the reader went away): the walk must then stop rather than wait forever.
-      let finished = false;
-      const done = new Promise<void>((resolve, reject) => {
-        sink.once('finish', () => ((finished = true), resolve()));
-        sink.once('error', reject);
-        sink.once('close', () => (finished ? resolve() : reject(new Error('archive stream closed'))));
-      });
-      done.catch(() => undefined); // observed below; a rejection while we still write is not unhandled
-      if (st.size > 0) {
-        for await (const chunk of fh.createReadStream({ start: 0, end: st.size - 1, autoClose: false })) {
-          if (sink.write(chunk as Buffer)) continue;
-          await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), done]);
-          if (sink.destroying) break;
-        }
-      }
-      sink.end(undefined);
-      await done;
-    } finally {
-      await fh.close();
     }
   }
 }
@@ -142,4 +113,38 @@ export function packTree(top: string, prefix: string): Readable {
     }
   })();
   return Readable.from(packer.pack);
+}
+
+/**
+ * Writes the regular file `abs` (lstat'ed as `st`) as one entry of `pack`, refusing to follow a
+ * symlink or to read another inode than the one listed.
+ */
+export async function packFile(pack: tar.Pack, abs: string, header: Entry, st: Stats): Promise<void> {
+  const fh = await fs.open(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  try {
+    const now = await fh.stat();
+    // The name must still be the inode we listed; anything else is not archived through it.
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) throw new Error(`${abs} changed while being archived`);
+    const sink = pack.entry(header);
+    // Settles once the entry is complete, or rejects when the archive is torn down first
+    // (the reader went away): the walk must then stop rather than wait forever.
+    let finished = false;
+    const done = new Promise<void>((resolve, reject) => {
+      sink.once('finish', () => ((finished = true), resolve()));
+      sink.once('error', reject);
+      sink.once('close', () => (finished ? resolve() : reject(new Error('archive stream closed'))));
+    });
+    done.catch(() => undefined); // observed below; a rejection while we still write is not unhandled
+    if (st.size > 0) {
+      for await (const chunk of fh.createReadStream({ start: 0, end: st.size - 1, autoClose: false })) {
+        if (sink.write(chunk as Buffer)) continue;
+        await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), done]);
+        if (sink.destroying) break;
+      }
+    }
+    sink.end(undefined);
+    await done;
+  } finally {
+    await fh.close();
+  }
 }

@@ -11,7 +11,8 @@ export interface Change {
   Kind: 0 | 1 | 2;
 }
 
-function hidden(p: string): boolean {
+/** True for paths the runtime creates as mount points (never part of a diff or a commit). */
+export function hidden(p: string): boolean {
   return RUNTIME_PATHS.has(p) || p.startsWith('/dev/') || p.startsWith('/proc/') || p.startsWith('/sys/');
 }
 

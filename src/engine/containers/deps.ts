@@ -35,6 +35,8 @@ export interface ContainerSnapshots {
   remove(key: string): Promise<void>;
   diff(key: string, chainIds: string[]): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
   usage(key: string): Promise<number>;
+  /** The writable layer as an image layer tar, without the paths `skip` names. */
+  layerTar(key: string, skip?: (containerPath: string) => boolean): NodeJS.ReadableStream & AsyncIterable<Uint8Array>;
 }
 
 /** Container networking (implemented by `network/endpoints.ts`). */

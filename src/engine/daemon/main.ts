@@ -17,6 +17,8 @@ import { log } from '../../lib/log.js';
 import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import { ApiServer } from '../api/server.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { registerBuildRoutes } from '../api/routes/build.js';
+import { BuildService } from '../build/service.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerEventRoutes } from '../api/routes/events.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
@@ -110,6 +112,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await restore(svc);
   await volumes.adopt(runningVolumeUsers(svc));
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
+  const builds = await BuildService.open({ images, containers: svc, host: realHost, workDir: path.join(o.dataRoot, 'build'), mountDir: path.join(o.execRoot, 'build') });
 
   const api = new ApiServer();
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId, registryConfig: () => registry.info() });
@@ -119,13 +122,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   registerNetworkRoutes(api.router, svc, network, endpoints);
   registerArchiveRoutes(api.router, svc);
   registerVolumeRoutes(api.router, volumes);
-  registerContainerRoutes(api, svc, (ref) => {
-    try {
-      return images.resolve(ref).id;
-    } catch {
-      return undefined;
-    }
-  });
+  registerBuildRoutes(api.router, builds);
+  registerContainerRoutes(
+    api,
+    svc,
+    (ref) => {
+      try {
+        return images.resolve(ref).id;
+      } catch {
+        return undefined;
+      }
+    },
+    images,
+  );
   registerImageRoutes(
     api.router,
     images,
@@ -143,6 +152,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   return {
     async stop() {
       await api.close();
+      // Builds are cancelled first: their step containers and mounts go before containers stop.
+      await builds.close();
       if (!o.liveRestore) {
         // Like dockerd without live-restore: containers stop with the daemon. A shutdown is not a
         // stop by hand, so restart policies still apply to them at the next start.

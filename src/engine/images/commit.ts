@@ -33,6 +33,10 @@ export interface PendingImage {
   configBytes: Buffer;
   layers: PendingLayer[];
   manifestBytes?: Buffer;
+  /** The image this one was made from (commit and build steps; the build cache follows it). */
+  parent?: string;
+  /** Made here by commit or build, so the build cache may reuse it. */
+  builtLocally?: boolean;
 }
 
 export interface Stores {
@@ -110,6 +114,8 @@ export async function commitImage(s: Stores, img: PendingImage, config: ImageCon
     layers: img.layers.map((l, i) => ({ digest: l.digest, diffId: config.rootfs.diff_ids[i]!, blobSize: l.blobSize, mediaType: l.mediaType })),
     layerSizes: sizes,
     ...(manifestDigest ? { manifestDigest } : {}),
+    ...(img.parent ? { parent: img.parent } : {}),
+    ...(img.builtLocally ? { builtLocally: true } : {}),
     loadedAt: now,
   };
 }

@@ -10,7 +10,7 @@ import { decompressed } from '../snapshots/compression.js';
 import { Feed } from '../snapshots/feed.js';
 import { scanLayer } from '../snapshots/scan.js';
 import type { UnpackResult } from '../snapshots/unpack.js';
-import { applyChanges } from './changes.js';
+import { applyChanges } from '../build/changes.js';
 import type { PendingLayer } from './commit.js';
 import { hostPlatform } from './platform.js';
 import { parseReference, referenceString, withDefaultTag } from './reference.js';
@@ -30,8 +30,8 @@ export interface ImportOptions {
 
 const EOF_MARKER = 1024; // a tar ends with two zero blocks
 
-/** The normalized reference an import is tagged with, if any. */
-function targetRef(opts: ImportOptions): string | undefined {
+/** The normalized reference `repo` (with `tag` overriding its tag) names, if any (import, commit). */
+export function targetRef(opts: { repo?: string; tag?: string }): string | undefined {
   if (!opts.repo) {
     if (opts.tag) throw invalidArgument('tag requires a repository');
     return undefined;

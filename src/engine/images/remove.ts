@@ -34,6 +34,28 @@ export interface PruneOptions {
 }
 
 const short = (id: string) => digestHex(id).slice(0, 12);
+
+/** How many stored images name `id` as their parent (build steps, commits). */
+function childCount(svc: ImageService, id: string): number {
+  let n = 0;
+  for (const img of svc.store.images.values()) if (img.parent === id) n++;
+  return n;
+}
+
+/**
+ * After `id` went, its parent goes too when nothing holds it any more — no tag, no child, no
+ * container — and so on up the chain: a built image's untagged intermediate steps leave with it.
+ */
+async function pruneParents(svc: ImageService, parent: string | undefined, usedBy: (id: string) => string | undefined, items: DeleteItem[]): Promise<number> {
+  let reclaimed = 0;
+  while (parent && svc.store.images.has(parent)) {
+    if (svc.store.refsOf(parent).length || childCount(svc, parent) > 0 || usedBy(parent)) break;
+    const next = svc.store.images.get(parent)!.parent;
+    reclaimed += await deleteImages(svc, [parent], items);
+    parent = next;
+  }
+  return reclaimed;
+}
 const repoOf = (normalizedRef: string) => fullName(parseReference(normalizedRef));
 
 /** Docker's isSingleReference: at most one tag, and digests only of that tag's repository. */
@@ -65,6 +87,7 @@ export async function removeImage(svc: ImageService, ref: string, opts: RemoveOp
     const check = (mask: { stopped: boolean; activeRef: boolean }): Conflict | undefined => {
       const user = opts.usedBy(id);
       if (user && running(user)) return { hard: true, used: true, message: `image is being used by running container ${user.slice(0, 12)}` };
+      if (childCount(svc, id) > 0) return { hard: true, used: false, message: 'image has dependent child images' };
       if (mask.activeRef && refs().length > 0) return { hard: false, used: false, message: 'image is referenced in multiple repositories' };
       if (user && mask.stopped) return { hard: false, used: true, message: `image is being used by stopped container ${user.slice(0, 12)}` };
       return undefined;
@@ -104,7 +127,8 @@ export async function removeImage(svc: ImageService, ref: string, opts: RemoveOp
     const c = check({ stopped: !opts.force, activeRef: !opts.force });
     if (c) {
       await svc.store.saveRefs();
-      if (quiet && (refs().length > 0 || c.used)) return items;
+      // Untagging by name only reports a conflict when the image is left dangling and unused.
+      if (quiet && (refs().length > 0 || childCount(svc, id) > 0 || c.used)) return items;
       throw fail(c);
     }
     if (opts.usedBy(id)) {
@@ -116,6 +140,7 @@ export async function removeImage(svc: ImageService, ref: string, opts: RemoveOp
     for (const r of refs()) untag(r);
     await svc.store.saveRefs();
     await deleteImages(svc, [id], items);
+    if (!opts.noPrune) await pruneParents(svc, img.parent, opts.usedBy, items);
     return items;
   });
 }
@@ -172,9 +197,11 @@ export async function pruneImages(svc: ImageService, opts: PruneOptions): Promis
   return svc.lock.run(async () => {
     const items: DeleteItem[] = [];
     const victims: string[] = [];
+    // Images with children (a build's intermediate steps) are not candidates themselves; they go
+    // with their last child below.
     for (const img of svc.list()) {
       if (!opts.all && (img.repoTags.length > 0 || img.repoDigests.length > 0)) continue;
-      if (opts.usedBy(img.id)) continue;
+      if (opts.usedBy(img.id) || childCount(svc, img.id) > 0) continue;
       if (opts.filter && !opts.filter(img)) continue;
       victims.push(img.id);
     }
@@ -185,7 +212,12 @@ export async function pruneImages(svc: ImageService, opts: PruneOptions): Promis
       }
     }
     if (victims.length) await svc.store.saveRefs();
-    const reclaimed = await deleteImages(svc, victims, items);
+    let reclaimed = 0;
+    for (const id of victims) {
+      const parent = svc.store.images.get(id)?.parent;
+      reclaimed += await deleteImages(svc, [id], items);
+      reclaimed += await pruneParents(svc, parent, opts.usedBy, items);
+    }
     return { ImagesDeleted: items, SpaceReclaimed: reclaimed };
   });
 }

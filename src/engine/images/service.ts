@@ -21,9 +21,10 @@ import { collectGarbage, pruneImages, removeImage, type DeleteItem, type RemoveO
 import { imageHistory, type HistoryItem } from './history.js';
 import { LayerUnpacker, type LayerSource } from './unpacker.js';
 import { Leases } from './leases.js';
+import { createChildImage, findCached, type ChildImageRequest } from './child.js';
 
 export type { ImageRecord, ImageConfig } from './types.js';
-export type { DeleteItem, HistoryItem, ImportOptions, PruneOptions, RemoveOptions };
+export type { ChildImageRequest, DeleteItem, HistoryItem, ImportOptions, PruneOptions, RemoveOptions };
 
 /** A promise chain used as a mutex: metadata changes and garbage collection run one at a time. */
 class Lock {
@@ -237,6 +238,16 @@ export class ImageService {
   /** `docker save`: a docker-archive (with OCI index) of the named images. Unknown names throw now. */
   save(refs: string[]): NodeJS.ReadableStream {
     return saveArchive(this, refs);
+  }
+
+  /** A new image on top of `req.parent` (commit, build steps). */
+  createChild(req: ChildImageRequest): Promise<ImageRecord> {
+    return createChildImage(this, req);
+  }
+
+  /** The build cache: the newest local child of `parent` whose recorded step `matches`. */
+  cachedChild(parent: string, matches: Parameters<typeof findCached>[2]): string | undefined {
+    return findCached(this, parent, matches);
   }
 
   history(ref: string): HistoryItem[] {

@@ -42,6 +42,10 @@ export interface ImageConfig {
   config?: ImageRuntimeConfig;
   rootfs: { type: string; diff_ids: string[] };
   history?: HistoryEntry[];
+  /** The container a commit or build step was made from. */
+  container?: string;
+  /** The legacy builder's record of the step (its Cmd names the instruction); the build cache compares it. */
+  container_config?: ImageRuntimeConfig;
   [key: string]: unknown;
 }
 
@@ -121,6 +125,8 @@ export interface StoredImage {
   /** Digest of an OCI manifest blob kept with the image, when it came with one. */
   manifestDigest?: string;
   parent?: string;
+  /** Made by commit or a build step here (only such images serve the build cache, as in Docker). */
+  builtLocally?: boolean;
   /** When the image was first stored (RFC 3339). */
   loadedAt: string;
 }

@@ -19,7 +19,7 @@ export interface Change {
 }
 
 /** Directories under `upper` marked opaque (trusted.overlay.opaque=y). */
-async function opaqueDirs(upper: string, host: Host): Promise<Set<string>> {
+export async function opaqueDirs(upper: string, host: Host): Promise<Set<string>> {
   // Node cannot read xattrs; getfattr prints only files that carry the matching attribute.
   let out = '';
   try {

@@ -16,7 +16,9 @@ import path from 'node:path';
 import { failedPrecondition, invalidArgument } from '../../lib/errors.js';
 import { readJson, writeJsonAtomic } from '../../lib/fsutil.js';
 import type { Host } from '../../host/host.js';
+import type { Readable } from 'node:stream';
 import { changes, dirUsage, type Change } from './diff.js';
+import { packUpper } from './layer-tar.js';
 
 /** The interface the container code uses (see the images brief). */
 export interface Snapshotter {
@@ -32,6 +34,8 @@ export interface Snapshotter {
   diff(key: string, chainIds: string[]): Promise<Change[]>;
   /** Bytes used by the writable layer. */
   usage(key: string): Promise<number>;
+  /** The writable layer of `key` as an image layer tar; `skip` leaves container paths out. */
+  layerTar(key: string, skip?: (containerPath: string) => boolean): Readable;
 }
 
 /** What is known about one committed layer snapshot. */
@@ -191,6 +195,11 @@ export class OverlaySnapshotter implements Snapshotter {
     return { lower: this.lowerDirs(ids), upper, work };
   }
 
+  /** Keys of every writable layer (containers' and build steps'). */
+  async activeKeys(): Promise<string[]> {
+    return fs.readdir(this.activeDir).catch(() => []);
+  }
+
   async remove(key: string): Promise<void> {
     await this.removeDir(this.activePath(key));
   }
@@ -203,6 +212,10 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async usage(key: string): Promise<number> {
     return dirUsage(path.join(this.activePath(key), 'upper'));
+  }
+
+  layerTar(key: string, skip?: (containerPath: string) => boolean): Readable {
+    return packUpper(path.join(this.activePath(key), 'upper'), this.host, skip);
   }
 }
 

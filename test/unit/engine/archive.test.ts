@@ -35,6 +35,7 @@ function setup(status: Status, extra: Partial<ContainerRecord> = {}) {
     remove: async () => undefined,
     diff: async () => [],
     usage: async () => 0,
+    layerTar: () => { throw new Error('unused'); },
   };
   const svc = new ContainerService({
     dataRoot: path.join(dir, 'data'), execRoot: path.join(dir, 'exec'), host, runtime,

@@ -20,6 +20,7 @@ function service(host: RecordingHost): ContainerService {
     remove: async () => undefined,
     diff: async () => [],
     usage: async () => 0,
+    layerTar: () => { throw new Error('unused'); },
   };
   return new ContainerService({
     dataRoot: path.join(dir, 'data'), execRoot: path.join(dir, 'exec'), host, runtime: {} as OciRuntime,

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isKind } from '../../../src/lib/errors.js';
 import { RecordingHost } from '../../../src/host/fake.js';
 import { ImageService } from '../../../src/engine/images/service.js';
-import { applyChanges } from '../../../src/engine/images/changes.js';
+import { applyChanges } from '../../../src/engine/build/changes.js';
 import { gzip, makeTar, sha } from '../snapshots/tarutil.js';
 import { leftovers } from './archives.js';
 

@@ -1,6 +1,10 @@
 /** Docker Engine API routes for containers: one line per endpoint, the work is in containers/. */
 import { conflict, invalidArgument } from '../../../lib/errors.js';
 import { validateName } from '../../containers/names.js';
+import { commitContainer, type ImageCommitter } from '../../containers/commit.js';
+import type { ContainerConfig } from '../../containers/record.js';
+import { targetRef } from '../../images/import.js';
+import { familiarOf } from '../../images/reference.js';
 import { userChanges } from '../../containers/changes.js';
 import { createContainer, type CreateRequest } from '../../containers/create.js';
 import { exportContainer } from '../../containers/export.js';
@@ -24,8 +28,25 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
-export function registerContainerRoutes(api: ApiServer, svc: ContainerService, imageIdOf: (ref: string) => string | undefined): void {
+export function registerContainerRoutes(api: ApiServer, svc: ContainerService, imageIdOf: (ref: string) => string | undefined, images?: ImageCommitter): void {
   const r = api.router;
+  if (images) {
+    r.add('POST', '/commit', async (ctx) => {
+      const q = ctx.query;
+      const rec = svc.get(q.get('container') ?? '');
+      const body = await ctx.json<Partial<ContainerConfig> | null>();
+      const ref = targetRef({ repo: q.get('repo') || undefined, tag: q.get('tag') || undefined });
+      const id = await commitContainer(svc, images, rec, {
+        ...(ref ? { ref, refText: familiarOf(ref) } : {}),
+        comment: q.get('comment') || undefined,
+        author: q.get('author') || undefined,
+        pause: boolParam(q, 'pause', true),
+        changes: q.getAll('changes').filter(Boolean),
+        config: body ?? undefined,
+      });
+      sendJson(ctx.res, 201, { Id: id });
+    });
+  }
   const get = (ctx: Ctx) => svc.get(ctx.params.id!);
   r.add('POST', '/containers/create', async (ctx) => sendJson(ctx.res, 201, await createContainer(svc, ctx.query.get('name'), await ctx.json<CreateRequest>())));
   r.add('GET', '/containers/json', async (ctx) => {

@@ -36,6 +36,11 @@ function listImages(images: ImageService, ctx: Ctx): object[] {
   const f = filtersParam(ctx.query);
   for (const k of Object.keys(f)) if (!['dangling', 'label', 'reference', 'before', 'since', 'until'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   let list: ImageRecord[] = images.list();
+  if (!boolParam(ctx.query, 'all')) {
+    // As Docker: untagged images that are parents of others (a build's steps) only show with -a.
+    const parents = new Set(list.map((i) => i.parent).filter(Boolean));
+    list = list.filter((i) => i.repoTags.length > 0 || i.repoDigests.length > 0 || !parents.has(i.id));
+  }
   for (const v of f.dangling ?? []) {
     if (!['true', 'false', '1', '0'].includes(v)) throw invalidArgument(`invalid filter 'dangling=${v}'`);
     const want = v === 'true' || v === '1';
