@@ -55,7 +55,10 @@ export interface ListResult {
 export interface WatchEvent {
   type: 'PUT' | 'DELETE';
   kv: KeyValue;
-  /** The key's state just before this change; absent when a PUT created the key. */
+  /**
+   * The key's state just before this change; absent when a PUT created the key, and possibly for
+   * an event at exactly the compaction revision (etcd has discarded the value it replaced).
+   */
   prev?: KeyValue;
 }
 

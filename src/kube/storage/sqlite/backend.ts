@@ -88,7 +88,7 @@ export class SqliteBackend implements StorageBackend {
     }
     const end = prefixEnd(prefix) ?? MAX_KEY;
     const replay = afterRevision < this.c.revision ? this.db.rows(this.db.q.since, [afterRevision, prefix, end]).map(rowEvent) : [];
-    return this.hub.add(prefix, end, handlers, replay);
+    return this.hub.add(prefix, end, afterRevision, handlers, replay);
   }
 
   async currentRevision(): Promise<number> {

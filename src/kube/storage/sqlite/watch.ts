@@ -15,6 +15,8 @@ class Watcher implements Watch {
     private readonly hub: WatchHub,
     readonly start: string,
     readonly end: string,
+    /** Revisions up to this one were seen already (a watch may start ahead of the store). */
+    private readonly after: number,
     private readonly handlers: WatchHandlers,
     replay: WatchEvent[],
   ) {
@@ -28,7 +30,7 @@ class Watcher implements Watch {
   }
 
   offer(events: WatchEvent[]): void {
-    const mine = events.filter((e) => e.kv.key >= this.start && e.kv.key < this.end);
+    const mine = events.filter((e) => e.kv.key >= this.start && e.kv.key < this.end && e.kv.modRevision > this.after);
     if (!mine.length) return;
     if (this.pending) this.pending.push(...mine);
     else this.deliver(mine);
@@ -65,9 +67,9 @@ class Watcher implements Watch {
 export class WatchHub {
   private readonly watchers = new Set<Watcher>();
 
-  /** Registers a watch on [start, end) that first receives `replay`. */
-  add(start: string, end: string, handlers: WatchHandlers, replay: WatchEvent[]): Watch {
-    const w = new Watcher(this, start, end, handlers, replay);
+  /** Registers a watch on [start, end) for revisions after `after` that first receives `replay`. */
+  add(start: string, end: string, after: number, handlers: WatchHandlers, replay: WatchEvent[]): Watch {
+    const w = new Watcher(this, start, end, after, handlers, replay);
     this.watchers.add(w);
     return w;
   }
