@@ -21,11 +21,13 @@ export interface LocalEtcd {
   /** The client URL (`http://127.0.0.1:N` or `https://…`). */
   endpoint: string;
   dataDir: string;
-  pid: number;
+  readonly pid: number;
   /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
   stop(): Promise<void>;
   /** SIGKILL now (a crash); resolves when the process is gone. */
   kill(): Promise<void>;
+  /** SIGKILL, then start again on the same ports and data (a crash and a restart). */
+  restart(): Promise<void>;
   /** What etcd wrote to stderr so far. */
   log(): string;
 }
@@ -73,15 +75,6 @@ export async function startLocalEtcd(dir: string, opts: LocalEtcdOptions = {}): 
     if (opts.tls.clientCA) args.push('--client-cert-auth', '--trusted-ca-file', opts.tls.clientCA);
   }
   const logFile = join(dir, 'etcd.log');
-  const logStream = createWriteStream(logFile);
-  const child: ChildProcess = spawn(opts.binary ?? 'etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.pipe(logStream);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  // A test that dies must not leave etcd behind.
-  const onExit = () => child.kill('SIGKILL');
-  process.once('exit', onExit);
   const log = () => {
     try {
       return readFileSync(logFile, 'utf8');
@@ -89,13 +82,48 @@ export async function startLocalEtcd(dir: string, opts: LocalEtcdOptions = {}): 
       return '';
     }
   };
+  let proc = await launch(opts.binary ?? 'etcd', args, logFile, `http://127.0.0.1:${metrics}/health`, log);
+  const self: LocalEtcd = {
+    endpoint,
+    dataDir,
+    get pid() {
+      return proc.pid;
+    },
+    stop: () => proc.end('SIGTERM'),
+    kill: () => proc.end('SIGKILL'),
+    restart: async () => {
+      await proc.end('SIGKILL');
+      proc = await launch(opts.binary ?? 'etcd', args, logFile, `http://127.0.0.1:${metrics}/health`, log);
+    },
+    log,
+  };
+  return self;
+}
+
+interface Proc {
+  pid: number;
+  end(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Spawns etcd (stderr appended to `logFile`) and waits for its health endpoint. */
+async function launch(binary: string, args: string[], logFile: string, health: string, log: () => string): Promise<Proc> {
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.pipe(logStream);
+  let gone = false;
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  void exited.then(() => (gone = true));
+  // A test that dies must not leave etcd behind.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
   const end = async (signal: NodeJS.Signals) => {
     process.removeListener('exit', onExit);
-    if (gone) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (!gone) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
     await new Promise((r) => logStream.end(r));
   };
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
@@ -107,8 +135,8 @@ export async function startLocalEtcd(dir: string, opts: LocalEtcdOptions = {}): 
       await end('SIGKILL');
       throw new Error(`etcd did not become healthy in 30 s: ${log().slice(-2000)}`);
     }
-    if (await Promise.race([healthy(`http://127.0.0.1:${metrics}/health`), spawnError])) break;
+    if (await Promise.race([healthy(health), spawnError])) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { endpoint, dataDir, pid: child.pid!, stop: () => end('SIGTERM'), kill: () => end('SIGKILL'), log };
+  return { pid: child.pid!, end };
 }

@@ -117,7 +117,10 @@ export interface StorageBackend {
   compact(revision: number): Promise<void>;
   /** A lease that deletes its keys `ttlSeconds` from now (Kubernetes' Event TTL, leader leases). */
   grantLease(ttlSeconds: number): Promise<LeaseId>;
-  /** Ends a lease now, deleting its keys. NotFound when it does not exist (or expired). */
+  /**
+   * Ends a lease now, deleting its keys. NotFound when it does not exist (or expired). etcd
+   * deletes them all at one revision; SQLite gives each deletion its own (one log row each).
+   */
   revokeLease(id: LeaseId): Promise<void>;
   /** Releases the store; pending watches end without an error. */
   close(): Promise<void>;

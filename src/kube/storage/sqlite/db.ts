@@ -109,9 +109,13 @@ const QUERIES = {
   setCompacted: `INSERT INTO meta (name, value) VALUES ('compact_rev', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
   /** The newest row of a key at or before a revision. */
   latest: `SELECT ${ROW} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`,
-  /** Live keys in [start, end) as of a revision, in key order: the newest row per key, unless it is a deletion. */
-  list: `SELECT ${ROW} FROM log JOIN (SELECT MAX(id) AS mid FROM log WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) m
-         ON log.id = m.mid WHERE deleted = 0 ORDER BY name LIMIT ?`,
+  /**
+   * Live keys in [start, end) as of a revision, in key order: the newest row per key, unless it is
+   * a deletion. Walking the (name, id) index in order lets a LIMIT stop early (a page of 500 out
+   * of 10,000 keys costs a few ms, where grouping first costs the whole range).
+   */
+  list: `SELECT ${ROW} FROM log WHERE name >= ?1 AND name < ?2 AND id <= ?3 AND deleted = 0
+         AND id = (SELECT MAX(l2.id) FROM log l2 WHERE l2.name = log.name AND l2.id <= ?3) ORDER BY name LIMIT ?4`,
   count: `SELECT COUNT(*) FROM log JOIN (SELECT MAX(id) AS mid FROM log WHERE name >= ? AND name < ? GROUP BY name) m
           ON log.id = m.mid WHERE deleted = 0`,
   /** Every change in [start, end) after a revision, oldest first (watch replay). */
