@@ -11,7 +11,7 @@
  * moment each was due (a store that falls behind is charged for the queue it builds).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import Database from 'libsql';
@@ -50,6 +50,8 @@ export interface KstoreResult {
   errors: Partial<Record<Contender, string>>;
   etcdVersion: string;
   sqliteVersion: string;
+  /** 1-minute load average at start and end: other work on the shared machine shows up as noise. */
+  load: [number, number];
 }
 
 type Write = (key: string, value: Buffer) => Promise<unknown>;
@@ -111,7 +113,7 @@ const creator = (s: StorageBackend): Write => (k, v) => s.create(k, v);
 export async function measureKstore(o: KstoreOptions, say: (m: string) => void): Promise<KstoreResult> {
   await ensurePackages({ etcd: 'etcd-server', etcdctl: 'etcd-client' });
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-kstore-'));
-  const out: KstoreResult = { figures: {}, errors: {}, etcdVersion: '?', sqliteVersion: '?' };
+  const out: KstoreResult = { figures: {}, errors: {}, etcdVersion: '?', sqliteVersion: '?', load: [loadavg()[0]!, 0] };
   const closers: Array<() => Promise<unknown>> = [];
   try {
     say('kstore: starting etcd…');
@@ -163,6 +165,7 @@ export async function measureKstore(o: KstoreOptions, say: (m: string) => void):
   } finally {
     for (const close of closers.reverse()) await close().catch((e: Error) => say(`kstore clean-up: ${e.message}`));
     rmSync(dir, { recursive: true, force: true });
+    out.load[1] = loadavg()[0]!;
   }
   return out;
 }
@@ -203,6 +206,8 @@ export function kstoreTable(r: KstoreResult, o: KstoreOptions): { table: string;
     `Each contender writes ${o.writes} new keys per round (\`/registry/configmaps/…\`, a 1 KiB ConfigMap JSON each) after 200 warm-up writes; rounds alternate raw etcd, Berth on etcd, SQLite. ` +
       `Berth's creates are guarded (\`create\` fails if the key exists: an etcd transaction comparing the create revision; a checked insert in SQLite); raw etcd is a plain put through the same gRPC client (etcd3 on @grpc/grpc-js) in the same process.`,
     'Latency is per create, from the call to its acknowledgement (durable: etcd and SQLite both fsync before answering); percentiles are nearest-rank over all rounds.',
+    `Open loop: creates started every ${(1000 / o.rate).toFixed(1)} ms whatever the store does, latency counted from when each was due; SQLite runs first, as etcd, idle but still flushing, shares the disk.`,
+    `Load average (1 min) at start ${r.load[0].toFixed(2)}, at end ${r.load[1].toFixed(2)}: the machine is shared and its disk with it, so figures move between runs.`,
     ...Object.entries(r.figures).map(([c, x]) => `${LABELS[c as Contender]} open loop achieved ${x!.pacedRate.toFixed(0)} writes/s.`),
   ];
   return { table, notes };
