@@ -38,6 +38,8 @@ export class SqliteBackend implements StorageBackend {
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly maxBatch: number;
+  /** Leases whose revocation is queued. */
+  private readonly expiring = new Set<number>();
 
   /** Opens (creating if needed) the store in `file`; Unavailable when another process holds it. */
   constructor(readonly file: string, opts: SqliteOptions = {}) {
@@ -184,7 +186,6 @@ export class SqliteBackend implements StorageBackend {
   }
 
   /** Queues the revocation of every expired lease (at most once each at a time). */
-  private readonly expiring = new Set<number>();
   private sweepLeases(): void {
     if (this.closed) return;
     for (const [id] of this.db.rows(this.db.q.expiredLeases, [Date.now()]) as unknown as Array<[number]>) {
