@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: Berth's engine against Debian's dockerd (the reference), side by side in one
- * run, both driven by the same `docker` CLI. See the "Benchmark" sections of issues 2-4 and
+ * run, both driven by the same `docker` CLI; and Berth's Kubernetes store on SQLite and on etcd
+ * against etcd's own write rate (kstore.ts, measured first). See the "Benchmark" sections of issues 2-4 and
  * ARCHITECTURE.md ("Tests and benchmarks"). Prints the table and records it in BENCHMARKS.md.
  * The networking metrics (issue 4) run last, against a second dockerd with networking on
  * (netphase.ts), and the host's iptables and links are checked for both engines' leftovers.
@@ -20,10 +21,11 @@ import { measureAll, type Contender } from './measure.js';
 import { NetPhase } from './netphase.js';
 import { LocalRegistry } from './registry.js';
 import { measureTransfer } from './transfer.js';
-import { isFullRun, NET_METRICS, parseOptions } from './options.js';
+import { kstoreSection, kstoreTable, measureKstore } from './kstore.js';
+import { isFullRun, NET_METRICS, parseOptions, type BenchOptions } from './options.js';
 import { loadFloor, runcFloor } from './floor.js';
 import { run } from './proc.js';
-import { buildRows, median, p90, renderSection, renderTable, writeBenchmarks, type Side } from './report.js';
+import { buildRows, median, p90, renderSection, renderTable, replaceSection, writeBenchmarks, type Side } from './report.js';
 import { cleanTree, fixedDirsBefore, removeFixedDirs } from './teardown.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,11 +40,38 @@ async function cliOverheadMs(): Promise<number> {
   return median(xs);
 }
 
+/** The store figures (`kstore`): measured first, on a machine with no engine running yet. */
+async function storeFigures(o: BenchOptions): Promise<{ table: string; notes: string[]; failed: boolean }> {
+  try {
+    const r = await measureKstore(o.kstore, say);
+    return { ...kstoreTable(r, o.kstore), failed: Object.keys(r.errors).length > 0 };
+  } catch (e) {
+    say(`kstore failed: ${(e as Error).message}`);
+    return { table: '', notes: [`kstore could not be measured: ${(e as Error).message}`], failed: true };
+  }
+}
+
+/** Prints the store figures and records them unless this is a partial run without --write. */
+async function reportStore(o: BenchOptions, s: { table: string; notes: string[] }): Promise<void> {
+  process.stdout.write('\n' + s.table + '\n\n' + s.notes.map((n) => `- ${n}`).join('\n') + '\n');
+  if (o.write ?? isFullRun(o)) {
+    const file = join(repoRoot, 'BENCHMARKS.md');
+    replaceSection(file, kstoreSection(await machineInfo(repoRoot), s.table, s.notes));
+    say(`wrote the store section of ${file}`);
+  }
+}
+
 async function main(): Promise<number> {
   const o = parseOptions(process.argv);
-  if (process.getuid?.() !== 0) {
+  const wantEngines = [...o.only].some((m) => m !== 'kstore');
+  if (wantEngines && process.getuid?.() !== 0) {
     say('must run as root (it starts container engines)');
     return 2;
+  }
+  const store = o.only.has('kstore') ? await storeFigures(o) : undefined;
+  if (!wantEngines) {
+    await reportStore(o, store!);
+    return store!.failed ? 1 : 0;
   }
   const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
   const before = engineProcesses();
@@ -51,7 +80,7 @@ async function main(): Promise<number> {
   const net = await NetPhase.begin();
   const wantNet = NET_METRICS.some((m) => o.only.has(m));
   // With only networking metrics selected, the plain reference dockerd is not needed at all.
-  const wantPlain = [...o.only].some((m) => !NET_METRICS.includes(m));
+  const wantPlain = [...o.only].some((m) => !NET_METRICS.includes(m) && m !== 'kstore');
   const wantRegistry = o.only.has('pull') || o.only.has('push');
   await ensurePackages({ ...(o.skipDocker ? {} : { dockerd: 'docker.io' }), ...(wantRegistry ? { 'docker-registry': 'docker-registry' } : {}) });
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-'));
@@ -183,7 +212,8 @@ async function main(): Promise<number> {
   } else {
     say(o.write === false ? 'BENCHMARKS.md not written (--no-write)' : 'partial run: BENCHMARKS.md not written (pass --write to record it)');
   }
-  return sides.some((s) => s.engine === undefined && s.absent !== 'skipped') ? 1 : 0;
+  if (store) await reportStore(o, store);
+  return sides.some((s) => s.engine === undefined && s.absent !== 'skipped') || store?.failed ? 1 : 0;
 }
 
 main().then(

@@ -1,13 +1,15 @@
 /**
  * Command-line options of `npm run bench` (`node dist/bench/main.js`).
  *
- * Quick runs: `--only run,load --runs 5` (networking: `--only netsetup,portlat,portbw,c2c`; registry: `--only pull,push`); one side only while the other is being written:
+ * Quick runs: `--only run,load --runs 5` (networking: `--only netsetup,portlat,portbw,c2c`; registry: `--only pull,push`; the Kubernetes store:
+ * `--only kstore`, which needs neither root nor Docker); one side only while the other is being written:
  * `--skip-berth` / `--skip-docker`. A partial run does not touch BENCHMARKS.md unless `--write`.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import type { KstoreOptions } from './kstore.js';
 
 /** The measurements, by the short names `--only` accepts. */
-export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c', 'pull', 'push'] as const;
+export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c', 'pull', 'push', 'kstore'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** The networking metrics of issue 4: measured against a second dockerd that has bridge + iptables. */
@@ -31,6 +33,8 @@ export interface BenchOptions {
   /** Size of the file downloaded through the published port, and of the container-to-container transfer. */
   portbwMB: number;
   c2cMB: number;
+  /** The Kubernetes store measurement (kstore.ts). */
+  kstore: KstoreOptions;
   skipBerth: boolean;
   skipDocker: boolean;
   /** true/false when given, undefined = write only on a full run. */
@@ -79,6 +83,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--bw-runs <n>', 'timed transfers for portbw and c2c', positive, 5)
     .option('--portbw-mb <n>', 'size of the file downloaded through a published port, MB', positive, 200)
     .option('--c2c-mb <n>', 'size of the container-to-container transfer, MB', positive, 1000)
+    .option('--kstore-concurrency <n>', 'concurrent creates in the store\'s closed-loop rounds', positive, 16)
+    .option('--kstore-writes <n>', 'creates per store per closed-loop round', positive, 2000)
+    .option('--kstore-rounds <n>', 'closed-loop rounds per store', positive, 3)
+    .option('--kstore-rate <n>', 'creates per second of the open-loop run', positive, 200)
+    .option('--kstore-seconds <n>', 'duration of the open-loop run, s', positive, 10)
     .option('--skip-berth', 'measure the reference dockerd only', false)
     .option('--skip-docker', 'measure Berth only', false)
     .option('--write', 'write BENCHMARKS.md even on a partial run')
@@ -98,6 +107,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     bwRuns: number;
     portbwMb: number;
     c2cMb: number;
+    kstoreConcurrency: number;
+    kstoreWrites: number;
+    kstoreRounds: number;
+    kstoreRate: number;
+    kstoreSeconds: number;
     skipBerth: boolean;
     skipDocker: boolean;
     write?: boolean;
@@ -119,6 +133,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     bwRuns: o.bwRuns,
     portbwMB: o.portbwMb,
     c2cMB: o.c2cMb,
+    kstore: { concurrency: o.kstoreConcurrency, writes: o.kstoreWrites, rounds: o.kstoreRounds, rate: o.kstoreRate, seconds: o.kstoreSeconds },
     skipBerth: o.skipBerth,
     skipDocker: o.skipDocker,
     write: given ? o.write : undefined,

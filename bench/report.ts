@@ -159,7 +159,7 @@ export function writeBenchmarks(file: string, section: string): void {
     '`npm run bench` (as root) installs Debian\'s `docker.io` if missing, starts that dockerd and Berth\'s',
     'daemon each on its own socket, data root and exec root under a temp dir, measures, tears both down',
     'and rewrites the section below. Quick runs: `node dist/bench/main.js --only run,load --runs 5`',
-    '(metrics: run, rund, ps, rm, load, mem, logs, exec, netsetup, portlat, portbw, c2c, pull, push), `--skip-berth` / `--skip-docker`,',
+    '(metrics: run, rund, ps, rm, load, mem, logs, exec, netsetup, portlat, portbw, c2c, pull, push, kstore), `--skip-berth` / `--skip-docker`,',
     '`--containers N`, `--load-runs N`, `--logs-mb N`, `--logs-runs N`, `--requests N`, `--bw-runs N`, `--portbw-mb N`, `--c2c-mb N`,',
     '`-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
     'change this file unless `--write` is given. The ~250 MB load image is built once with debootstrap',
@@ -173,9 +173,22 @@ export function writeBenchmarks(file: string, section: string): void {
     'bench starts on a free 127.0.0.1 port for the run and removes, storage and all, at the end.',
     '',
   ].join('\n');
+  replaceSection(file, section, preface);
+}
+
+/**
+ * Replaces the section of `file` that starts and ends with the same markers as `section` (its
+ * first and last lines, `<!-- bench:NAME:begin … -->` / `<!-- bench:NAME:end -->`), or appends it;
+ * a missing file starts with `preface`.
+ */
+export function replaceSection(file: string, section: string, preface = '# Benchmarks\n'): void {
+  const lines = section.split('\n');
+  const begin = /^<!-- bench:[\w-]+:begin/.exec(lines[0]!)?.[0];
+  const end = lines.at(-1)!;
+  if (!begin || !/^<!-- bench:[\w-]+:end -->$/.test(end)) throw new Error('a benchmark section must start and end with its markers');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : preface;
-  const b = old.indexOf(BEGIN.slice(0, 24));
-  const e = old.indexOf(END);
-  const next = b >= 0 && e > b ? old.slice(0, b) + section + old.slice(e + END.length) : old.trimEnd() + '\n\n' + section + '\n';
+  const b = old.indexOf(begin);
+  const e = old.indexOf(end);
+  const next = b >= 0 && e > b ? old.slice(0, b) + section + old.slice(e + end.length) : old.trimEnd() + '\n\n' + section + '\n';
   writeFileSync(file, next);
 }

@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'Unauthenticated'
   | 'NotImplemented'
   | 'Unavailable'
+  | 'Expired'
   | 'Internal';
 
 export class BerthError extends Error {
@@ -39,6 +40,11 @@ export const permissionDenied = (msg: string) => new BerthError('PermissionDenie
 export const unauthenticated = (msg: string) => new BerthError('Unauthenticated', msg);
 export const notImplemented = (msg: string) => new BerthError('NotImplemented', msg);
 export const unavailable = (msg: string) => new BerthError('Unavailable', msg);
+/**
+ * What was asked for existed once but is gone for good: a store revision older than the last
+ * compaction (Kubernetes' 410 Gone, reason Expired). Callers start over from the present.
+ */
+export const expired = (msg: string) => new BerthError('Expired', msg);
 export const internal = (msg: string, cause?: unknown) => new BerthError('Internal', msg, { cause });
 
 /** True when `err` is a BerthError of the given kind. */

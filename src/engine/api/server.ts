@@ -21,6 +21,7 @@ const STATUS: Record<ErrorKind, number> = {
   Unauthenticated: 401,
   NotImplemented: 501,
   Unavailable: 503,
+  Expired: 410,
   Internal: 500,
 };
 
