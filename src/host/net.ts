@@ -62,7 +62,8 @@ export async function iptables(args: string[]): Promise<{ code: number; stdout: 
   return r;
 }
 
-const IPTABLES_LOCK = '/run/berth-iptables.lock';
+/** The lock every Berth daemon takes around iptables changes (also around CNI plugins that make them). */
+export const IPTABLES_LOCK = '/run/berth-iptables.lock';
 
 /** Adds `rule` (without -A/-I) to `chain` of `table` unless present; `first` inserts at the top. */
 export async function ensureRule(table: string, chain: string, rule: string[], first = false): Promise<void> {

@@ -7,10 +7,14 @@
  */
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
+import { IPTABLES_LOCK } from '../../host/net.js';
 import { failedPrecondition } from '../../lib/errors.js';
 
 export const CNI_VERSION = '1.0.0';
 export const CNI_PATH = '/usr/lib/cni';
+
+/** Plugins that change iptables rules. */
+const IPTABLES_PLUGINS = new Set(['portmap', 'firewall']);
 
 export interface CniPlugin {
   type: string;
@@ -53,7 +57,10 @@ async function invoke(host: Host, command: 'ADD' | 'DEL' | 'CHECK', plugin: CniP
     CNI_IFNAME: rt.ifName,
     CNI_PATH,
   };
-  const r = await host.run(path.join(CNI_PATH, plugin.type), [], { input: JSON.stringify(conf), env, timeoutMs: 60_000 });
+  const bin = path.join(CNI_PATH, plugin.type);
+  // portmap rewrites iptables: it takes the daemons' iptables lock like every other writer.
+  const [file, args] = IPTABLES_PLUGINS.has(plugin.type) ? ['flock', ['-w', '60', IPTABLES_LOCK, bin]] : [bin, []];
+  const r = await host.run(file, args, { input: JSON.stringify(conf), env, timeoutMs: 60_000 });
   if (r.code !== 0) {
     let msg = r.stderr.trim() || `exit status ${r.code}`;
     try {

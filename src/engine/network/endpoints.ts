@@ -110,7 +110,7 @@ export class Endpoints {
         done.push(ep);
       }
     } catch (err) {
-      this.detach(c);
+      await this.rollback(c, netns);
       throw err;
     }
   }
@@ -166,6 +166,26 @@ export class Endpoints {
       if (net && net.Driver === 'bridge' && net.Name !== 'bridge' && this.networks.dnsServing(net.Id)) return net.IPAM.Config[0]!.Gateway;
     }
     return undefined;
+  }
+
+  /**
+   * Undoes a failed attach while the namespace stays: DEL with the namespace, so an interface
+   * a plugin already made is removed and a retry can make it again.
+   */
+  private async rollback(c: NetworkedContainer, netns: string): Promise<void> {
+    for (const [name, ep] of Object.entries(c.Networks ?? {})) {
+      const net = ep.NetworkID ? this.networks.find(ep.NetworkID) : undefined;
+      if (net && net.Driver === 'bridge' && ep.IfName) {
+        const ports = name === Object.keys(c.Networks!)[0] ? c.PortMappings ?? [] : [];
+        const runtimeConfig = ports.length ? { portMappings: cniPorts(ports) } : {};
+        await delNetworkList(this.host, networkList(net, this.dataRoot, ports.length > 0), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }, ep.Cni).catch((err) =>
+          log.warn('network rollback failed', { id: c.Id, network: name, error: messageOf(err) }),
+        );
+      }
+      Object.assign(ep, { EndpointID: '', IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IfName: '', Cni: undefined });
+    }
+    c.Ports = undefined;
+    c.PortMappings = undefined;
   }
 
   /**
