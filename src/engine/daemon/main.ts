@@ -165,7 +165,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       // Background layer unpacks are abandoned; their staging is cleared at the next start.
       await images.close();
       await endpoints.drain();
-      await network.shutdown(o.liveRestore);
+      // Networks stay up for containers that live on (live-restore); with none running, nothing needs them.
+      const keepNetworks = o.liveRestore && svc.all().some((c) => ['running', 'paused', 'restarting'].includes(c.State.Status));
+      await network.shutdown(keepNetworks);
       if (!o.liveRestore) {
         await volumes.unmountAll();
         await removeCgroupParent(cgroupParent);
