@@ -75,16 +75,17 @@ export function renderInspect(raws: readonly string[], format: string | undefine
   return { out: out || '\n', errors };
 }
 
-async function runInspect(cli: Cli, refs: readonly string[], kind: Kind | undefined, format: string | undefined, size: boolean) {
-  if (format && format !== 'json') {
-    // Parse first: a bad template fails before any request, with exit 64 like docker.
-    renderInspect([], format);
-  }
+/**
+ * Fetches each object with `fetch` and prints them as docker's inspectors do: a bad template
+ * fails before any request (exit 64), missing objects are reported after the others (exit 1).
+ */
+export async function inspectEach(cli: Cli, refs: readonly string[], format: string | undefined, fetch: (ref: string) => Promise<string>): Promise<void> {
+  if (format && format !== 'json') renderInspect([], format);
   const raws: string[] = [];
   const errors: string[] = [];
   for (const ref of refs) {
     try {
-      raws.push(await fetchRaw(cli, ref, kind, size));
+      raws.push(await fetch(ref));
     } catch (e) {
       errors.push((e as Error).message);
     }
@@ -93,6 +94,10 @@ async function runInspect(cli: Cli, refs: readonly string[], kind: Kind | undefi
   cli.out.write(r.out);
   errors.push(...r.errors);
   if (errors.length) throw new StatusError(errors.join('\n'), 1);
+}
+
+function runInspect(cli: Cli, refs: readonly string[], kind: Kind | undefined, format: string | undefined, size: boolean) {
+  return inspectEach(cli, refs, format, (ref) => fetchRaw(cli, ref, kind, size));
 }
 
 interface InspectFlags {

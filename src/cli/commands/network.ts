@@ -9,7 +9,7 @@ import { DaemonError } from '../client.js';
 import { StatusError } from '../errors.js';
 import { formatNetworks, type NetworkSummary } from '../format/networks.js';
 import { groupAction } from '../help.js';
-import { renderInspect } from './inspect.js';
+import { inspectEach } from './inspect.js';
 import { registerNetworkConnect, registerNetworkCreate, registerNetworkDisconnect } from './network-create.js';
 import { confirm } from './prune.js';
 import { filterFlag } from './ps.js';
@@ -66,23 +66,10 @@ function registerInspect(group: Command): void {
     .option('-v, --verbose', 'Verbose output for diagnostics')
     .action(async (names: string[], flags: { format?: string; verbose?: boolean }, self: Command) => {
       requireArgs(self, names, { min: 1 });
-      // A bad template fails before any request, with exit 64 like docker.
-      if (flags.format && flags.format !== 'json') renderInspect([], flags.format);
       const cli = cliFor(self);
-      const raws: string[] = [];
-      const errors: string[] = [];
-      for (const name of names) {
-        try {
-          const res = await cli.client.request('GET', `/networks/${encodeURIComponent(name)}`, { query: { verbose: flags.verbose ? 'true' : undefined } });
-          raws.push(res.body.toString('utf8'));
-        } catch (e) {
-          errors.push((e as Error).message);
-        }
-      }
-      const r = renderInspect(raws, flags.format);
-      cli.out.write(r.out);
-      errors.push(...r.errors);
-      if (errors.length) throw new StatusError(errors.join('\n'), 1);
+      await inspectEach(cli, names, flags.format, async (name) =>
+        (await cli.client.request('GET', `/networks/${encodeURIComponent(name)}`, { query: { verbose: flags.verbose ? 'true' : undefined } })).body.toString('utf8'),
+      );
     });
 }
 

@@ -7,7 +7,7 @@ import { cliFor, collect, requireArgs } from '../command.js';
 import { StatusError, invalidFlagValue } from '../errors.js';
 import { groupAction } from '../help.js';
 import { formatVolumes, type VolumeSummary } from '../format/volumes.js';
-import { renderInspect } from './inspect.js';
+import { inspectEach } from './inspect.js';
 import { kvToMap } from './container-parse.js';
 import { filterFlag, filtersJson } from './ps.js';
 import { confirm, report } from './prune.js';
@@ -88,21 +88,7 @@ function registerInspect(group: Command): void {
     .action(async (names: string[], flags: { format?: string }, self: Command) => {
       requireArgs(self, names, { min: 1 });
       const cli = cliFor(self);
-      // A bad template fails before any request, as docker's does.
-      if (flags.format && flags.format !== 'json') renderInspect([], flags.format);
-      const raws: string[] = [];
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          raws.push((await cli.client.request('GET', `/volumes/${encodeURIComponent(n)}`)).body.toString('utf8'));
-        } catch (e) {
-          errors.push((e as Error).message);
-        }
-      }
-      const r = renderInspect(raws, flags.format);
-      cli.out.write(r.out);
-      errors.push(...r.errors);
-      if (errors.length) throw new StatusError(errors.join('\n'), 1);
+      await inspectEach(cli, names, flags.format, async (n) => (await cli.client.request('GET', `/volumes/${encodeURIComponent(n)}`)).body.toString('utf8'));
     });
 }
 
