@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
-import { deleteLink, ensureBridge, removeIdleCniChains } from '../../host/net.js';
+import { deleteLink, ensureBridge, linkExists, removeIdleCniChains } from '../../host/net.js';
 import { conflict, permissionDenied, invalidArgument, notFound } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import { DnsServer } from './dns.js';
@@ -79,8 +79,16 @@ export class NetworkService {
   }
 
   private async bringUp(n: NetworkRecord): Promise<void> {
+    if (!(await claim(parseCidr(n.IPAM.Config[0]!.Subnet), this.store.file(n.Id)))) {
+      // Another daemon took the subnet while this one was down. The default bridge (unless set
+      // with --bip) moves to a free subnet when nothing of it is left on the host; otherwise
+      // the overlap is reported.
+      if (n.Name === 'bridge' && !this.opts.bip && !(await linkExists(n.BridgeName!))) {
+        n.IPAM.Config = [await this.ipamFor(n, [])];
+        await this.save(n);
+      } else log.warn('network subnet also claimed by another daemon', { network: n.Name, subnet: n.IPAM.Config[0]!.Subnet });
+    }
     const ipam = n.IPAM.Config[0]!;
-    if (!(await claim(parseCidr(ipam.Subnet), this.store.file(n.Id)))) log.warn('network subnet also claimed by another daemon', { network: n.Name, subnet: ipam.Subnet });
     await ensureBridge(n.BridgeName!, `${ipam.Gateway}/${parseCidr(ipam.Subnet).bits}`);
     await this.rules.add(n);
     if (n.Name !== 'bridge' && !this.dns.has(n.Id)) {
@@ -114,7 +122,7 @@ export class NetworkService {
     for (const n of this.nets.values()) {
       if (n.Driver !== 'bridge') continue;
       await deleteLink(n.BridgeName!).catch(() => undefined);
-      await release(n.IPAM.Config[0]!.Subnet).catch(() => undefined);
+      await release(n.IPAM.Config[0]!.Subnet, this.store.file(n.Id)).catch(() => undefined);
     }
     await this.rules.removeAll();
     await removeIdleCniChains();
@@ -196,7 +204,7 @@ export class NetworkService {
     if (n.Driver === 'bridge') {
       await this.rules.remove(n);
       await deleteLink(n.BridgeName!);
-      await release(n.IPAM.Config[0]!.Subnet);
+      await release(n.IPAM.Config[0]!.Subnet, this.store.file(n.Id));
     }
     await this.store.delete(n.Id);
     this.nets.delete(n.Id);

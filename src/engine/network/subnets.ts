@@ -56,8 +56,11 @@ export async function claim(c: Cidr, ownerFile: string): Promise<boolean> {
   return true;
 }
 
-export async function release(subnet: string): Promise<void> {
-  await fs.rm(path.join(CLAIMS_DIR, claimName(parseCidr(subnet))), { recursive: true, force: true });
+/** Drops the claim on `subnet` if it is `ownerFile`'s (never another daemon's). */
+export async function release(subnet: string, ownerFile: string): Promise<void> {
+  const dir = path.join(CLAIMS_DIR, claimName(parseCidr(subnet)));
+  const owner = await fs.readFile(path.join(dir, 'owner'), 'utf8').catch(() => undefined);
+  if (owner === undefined || owner.trim() === ownerFile) await fs.rm(dir, { recursive: true, force: true });
 }
 
 /** Picks and claims the first free subnet of the default pools. */
