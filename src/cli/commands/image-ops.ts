@@ -11,7 +11,7 @@ import { registryAuthHeader } from '../credentials.js';
 import { StatusError } from '../errors.js';
 import { displayJsonMessages } from '../format/jsonmessage.js';
 import { fullName, parseNormalizedNamed, tagNameOnly } from '../reference.js';
-import { registerPush } from './registry.js';
+import { registerPush, transferRef } from './registry.js';
 
 /** The `repo`/`tag` query for tagging as `target` (client.ImageTag), or docker's error. */
 export function tagQuery(target: string): { repo: string; tag: string } {
@@ -97,18 +97,7 @@ export function registerPull(parent: Command): void {
     .action(async (args: string[], flags: { quiet?: boolean; allTags?: boolean; platform?: string }, self: Command) => {
       requireArgs(self, args, { min: 1, max: 1 });
       const cli = cliFor(self);
-      let ref;
-      try {
-        ref = parseNormalizedNamed(args[0]!);
-      } catch (e) {
-        throw new StatusError((e as Error).message, 1);
-      }
-      const nameOnly = ref.tag === undefined && ref.digest === undefined;
-      if (flags.allTags && !nameOnly) throw new StatusError("tag can't be used with --all-tags/-a", 1);
-      if (!flags.allTags && nameOnly) {
-        ref = tagNameOnly(ref);
-        if (!flags.quiet) cli.out.write(`Using default tag: ${ref.tag}\n`);
-      }
+      const ref = transferRef(cli, args[0]!, flags);
       const res = await cli.client.stream('POST', '/images/create', {
         query: { fromImage: fullName(ref), tag: ref.digest ?? ref.tag, platform: flags.platform?.toLowerCase() },
         headers: registryAuthHeader(ref.domain),

@@ -141,18 +141,7 @@ export function registerPush(parent: Command): void {
     .action(async (args: string[], flags: { allTags?: boolean; quiet?: boolean }, self: Command) => {
       requireArgs(self, args, { min: 1, max: 1 });
       const cli = cliFor(self);
-      let ref;
-      try {
-        ref = parseNormalizedNamed(args[0]!);
-      } catch (e) {
-        throw new StatusError((e as Error).message, 1);
-      }
-      const nameOnly = ref.tag === undefined && ref.digest === undefined;
-      if (flags.allTags && !nameOnly) throw new StatusError("tag can't be used with --all-tags/-a", 1);
-      if (!flags.allTags && nameOnly) {
-        ref = tagNameOnly(ref);
-        if (!flags.quiet) cli.out.write(`Using default tag: ${ref.tag}\n`);
-      }
+      const ref = transferRef(cli, args[0]!, flags);
       const res = await cli.client.stream('POST', `/images/${escapePath(familiarName(ref))}/push`, {
         query: { tag: ref.tag },
         headers: registryAuthHeader(ref.domain),
@@ -161,4 +150,24 @@ export function registerPush(parent: Command): void {
       await displayJsonMessages(res, out, undefined, { terminal: !flags.quiet && !!cli.out.isTTY, width: cli.out.columns });
       if (flags.quiet) cli.out.write(`${fullName(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ''}\n`);
     });
+}
+
+/**
+ * The reference of a `pull` or `push` as docker resolves it: normalized, `--all-tags` only for
+ * a bare name, and `:latest` added (and announced) to a bare name otherwise.
+ */
+export function transferRef(cli: Cli, arg: string, flags: { allTags?: boolean; quiet?: boolean }) {
+  let ref;
+  try {
+    ref = parseNormalizedNamed(arg);
+  } catch (e) {
+    throw new StatusError((e as Error).message, 1);
+  }
+  const nameOnly = ref.tag === undefined && ref.digest === undefined;
+  if (flags.allTags && !nameOnly) throw new StatusError("tag can't be used with --all-tags/-a", 1);
+  if (!flags.allTags && nameOnly) {
+    ref = tagNameOnly(ref);
+    if (!flags.quiet) cli.out.write(`Using default tag: ${ref.tag}\n`);
+  }
+  return ref;
 }
