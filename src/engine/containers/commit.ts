@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import { conflict } from '../../lib/errors.js';
 import { applyChanges } from '../build/changes.js';
+import type { ChildImageRequest } from '../images/child.js';
 import type { ImageRuntimeConfig } from '../images/types.js';
 import { hidden } from './changes.js';
 import type { ContainerConfig, ContainerRecord } from './record.js';
@@ -15,17 +16,7 @@ import type { ContainerService } from './service.js';
 
 /** What commit needs of the image service (principle 2: the narrow interface). */
 export interface ImageCommitter {
-  createChild(req: {
-    parent?: string;
-    layer?: AsyncIterable<Uint8Array>;
-    config: ImageRuntimeConfig;
-    containerConfig?: ImageRuntimeConfig;
-    containerId?: string;
-    createdBy: string;
-    author?: string;
-    comment?: string;
-    refs?: string[];
-  }): Promise<{ id: string }>;
+  createChild(req: ChildImageRequest): Promise<{ id: string }>;
 }
 
 export interface CommitRequest {
