@@ -174,7 +174,11 @@ function networkLeaks(dir: string, tag: string): string[] {
   // Read under the daemons' iptables lock: a dump taken while another daemon changes the
   // ruleset can print one chain's rule under another (deleted) chain's name.
   const rules = spawnSync('flock', ['-w', '60', '/run/berth-iptables.lock', 'iptables-save'], { encoding: 'utf8' }).stdout.split('\n');
-  for (const r of rules) if (r.includes(tag) || bridges.some((b) => r.includes(b)) || ours(r)) out.push(`iptables ${r}`);
+  // A rule of a chain the same dump does not declare cannot exist: the dump was taken while a
+  // chain was being removed (iptables-nft can print a rule under a deleted chain's name).
+  const declared = new Set(rules.filter((r) => r.startsWith(':')).map((r) => r.slice(1).split(' ')[0]));
+  const consistent = (r: string) => !r.startsWith('-A ') || declared.has(r.split(' ')[1]!);
+  for (const r of rules) if ((r.includes(tag) || bridges.some((b) => r.includes(b)) || ours(r)) && consistent(r)) out.push(`iptables ${r}`);
   const claims = '/run/berth-subnets';
   if (fs.existsSync(claims))
     for (const c of fs.readdirSync(claims)) {
