@@ -135,42 +135,113 @@ describe('registry transfer faults', { skip }, () => {
     }
   });
 
-  it('rejects a blob whose bytes do not match its digest', async () => {
-    const layer = crypto.randomBytes(64 << 10);
-    const digest = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
-    const good = digest(layer);
-    const corrupted = Buffer.from(layer);
-    corrupted[1000] = corrupted[1000]! ^ 0xff;
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [good] } }));
+  /** Serves one image `fake/<name>:latest` of one layer from a fake registry; `blob` answers the layer's GETs. */
+  async function fakeRegistry(name: string, layer: Buffer, blob: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void) {
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha(layer)] } }));
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(config), size: config.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: good, size: layer.length }],
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha(layer), size: layer.length }],
       }),
     );
-    const fake = http.createServer((req, res) => {
+    let blobGets = 0;
+    const server = http.createServer((req, res) => {
       const send = (type: string, body: Buffer) => (res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length }), res.end(body));
       if (req.url === '/v2/') return send('application/json', Buffer.from('{}'));
-      if (req.url === '/v2/fake/bad/manifests/latest') return send('application/vnd.oci.image.manifest.v1+json', manifest);
-      if (req.url === `/v2/fake/bad/blobs/${digest(config)}`) return send('application/octet-stream', config);
-      if (req.url === `/v2/fake/bad/blobs/${good}`) return send('application/octet-stream', corrupted);
+      if (req.url === `/v2/fake/${name}/manifests/latest`) return send('application/vnd.oci.image.manifest.v1+json', manifest);
+      if (req.url === `/v2/fake/${name}/blobs/${sha(config)}`) return send('application/octet-stream', config);
+      if (req.url === `/v2/fake/${name}/blobs/${sha(layer)}`) return blob(req, res, ++blobGets);
       res.writeHead(404, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ code: 'NOT_FOUND', message: req.url }] }));
     });
-    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      ref: `127.0.0.1:${(server.address() as net.AddressInfo).port}/fake/${name}:latest`,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+  const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
+  const stagedLayers = () => readdirSync(path.join(dst.dataRoot, 'snapshots', 'tmp'));
+
+  it('rejects a blob whose bytes do not match its digest', async () => {
+    const layer = crypto.randomBytes(64 << 10);
+    const good = sha(layer);
+    const corrupted = Buffer.from(layer);
+    corrupted[1000] = corrupted[1000]! ^ 0xff;
+    const fake = await fakeRegistry('bad', layer, (_req, res) => (res.writeHead(200, { 'Content-Length': corrupted.length }), res.end(corrupted)));
     try {
-      const ref = `127.0.0.1:${(fake.address() as net.AddressInfo).port}/fake/bad:latest`;
-      const r = await pullAsync(ref);
+      const r = await pullAsync(fake.ref);
       assert.equal(r.code, 1);
       assert.match(r.stderr, new RegExp(`filesystem layer verification failed for digest ${good}`));
-      assert.notEqual(dst.docker(['image', 'inspect', ref]).code, 0);
+      assert.notEqual(dst.docker(['image', 'inspect', fake.ref]).code, 0);
       assert.equal(blobExists(good), false, 'corrupted bytes never enter the content store');
       assert.equal(readdirSync(ingestDir()).length, 0);
+      assert.deepEqual(stagedLayers(), [], 'the layer unpacked while downloading is discarded');
     } finally {
-      fake.closeAllConnections();
-      await new Promise((r) => fake.close(r));
+      await fake.close();
+    }
+  });
+
+  it('a transfer that starts over (Range ignored) still unpacks the layer it verified', async () => {
+    // The layer is unpacked while it downloads; when the second attempt starts from byte 0,
+    // what was unpacked from the first cannot be continued and the layer is unpacked again.
+    const ctx = path.join(dir, 'restart-ctx');
+    await fs.mkdir(ctx, { recursive: true });
+    await fs.writeFile(path.join(ctx, 'payload'), crypto.randomBytes(4 << 20));
+    const layer = spawnSync('tar', ['-C', ctx, '-cf', '-', '.'], { maxBuffer: 64 << 20 }).stdout;
+    const fake = await fakeRegistry('restart', layer, (_req, res, n) => {
+      res.writeHead(200, { 'Content-Length': layer.length });
+      if (n > 1) return res.end(layer); // a 200 from byte 0, whatever Range asked for
+      res.write(layer.subarray(0, layer.length >> 1), () => setTimeout(() => res.destroy(), 50));
+    });
+    try {
+      const r = await pullAsync(fake.ref);
+      ok(r, 'pull after a restarted transfer');
+      assert.equal(dst.docker(['image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', fake.ref]).stdout.trim(), sha(layer));
+      // A first layer's chain ID is its diff ID: the committed snapshot holds the whole file.
+      const unpacked = path.join(dst.dataRoot, 'snapshots', sha(layer).slice('sha256:'.length), 'fs', 'payload');
+      assert.equal(statSync(unpacked).size, 4 << 20);
+      assert.deepEqual(stagedLayers(), []);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('a hostile layer with valid digests is refused while streaming and leaves no layer', async () => {
+    const layer = Buffer.concat([tarHeader('../../escape', 5), Buffer.from('pwned'.padEnd(512, '\0')), Buffer.alloc(1024)]);
+    const fake = await fakeRegistry('hostile', layer, (_req, res) => (res.writeHead(200, { 'Content-Length': layer.length }), res.end(layer)));
+    try {
+      const r = await pullAsync(fake.ref);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /escapes the layer root/);
+      assert.notEqual(dst.docker(['image', 'inspect', fake.ref]).code, 0);
+      assert.deepEqual(stagedLayers(), []);
+      assert.equal(existsSync(path.join(dst.dataRoot, '..', 'escape')), false);
+    } finally {
+      await fake.close();
     }
   });
 });
+
+/** A ustar header for a regular file (hostile names included, which tar tools refuse to write). */
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100);
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\0' + '00', 257);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return h;
+}

@@ -14,6 +14,7 @@
 import { createReadStream } from 'node:fs';
 import { failedPrecondition, invalidArgument, messageOf, type BerthError } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
+import { Feed } from '../snapshots/feed.js';
 import { unpackLayer } from '../snapshots/unpack.js';
 import type { Stores } from './commit.js';
 
@@ -64,6 +65,28 @@ export class LayerUnpacker {
     job.done.catch(() => undefined);
     this.jobs.set(src.chainId, job);
     return job.done;
+  }
+
+  /**
+   * Unpacks `src` from bytes still arriving (a pull: the download tees them into the returned
+   * feed, and ends it only once the blob is verified and stored), beside the queue rather than
+   * behind it. Undefined when that layer is already being unpacked. A streamed attempt that
+   * fails is not remembered as failed: the caller falls back to `schedule` from the stored blob,
+   * which gives the verdict.
+   */
+  stream(src: LayerSource): { feed: Feed; done: Promise<void> } | undefined {
+    if (this.closed || this.jobs.has(src.chainId)) return undefined;
+    const feed = new Feed(64);
+    const job: Job = { src, abort: new AbortController(), started: false, done: Promise.resolve() };
+    job.abort.signal.addEventListener('abort', () => feed.close(), { once: true });
+    // Whatever ends the job, later bytes must not wait for a reader that is gone.
+    const run = this.run(job, feed).finally(() => feed.close());
+    job.done = run.then(() => {
+      if (job.error) throw job.error;
+    });
+    job.done.catch(() => undefined);
+    this.jobs.set(src.chainId, job);
+    return { feed, done: job.done };
   }
 
   /** Waits until every chain in `chainIds` is committed, scheduling missing ones; fails naming a bad layer. */
@@ -125,7 +148,8 @@ export class LayerUnpacker {
     await this.idle();
   }
 
-  private async run(job: Job): Promise<void> {
+  /** Runs one job: from `streamed` bytes, or else from the stored blob. */
+  private async run(job: Job, streamed?: Feed): Promise<void> {
     const { src } = job;
     const snaps = this.stores.snapshots;
     job.started = true;
@@ -134,7 +158,7 @@ export class LayerUnpacker {
       const staged = await snaps.stage();
       try {
         // The blob was verified when it was stored; its bytes are read back from the store.
-        const input = createReadStream(this.stores.content.path(src.digest), { signal: job.abort.signal });
+        const input = streamed ?? createReadStream(this.stores.content.path(src.digest), { signal: job.abort.signal });
         const r = await unpackLayer(input, staged.fs, this.stores.host);
         if (r.diffId !== src.diffId) throw invalidArgument(`diff ID mismatch: expected ${src.diffId}, got ${r.diffId}`);
         if (job.abort.signal.aborted) throw new Error('cancelled');
@@ -150,6 +174,7 @@ export class LayerUnpacker {
         return;
       }
       job.error = failedPrecondition(`image layer ${src.digest} cannot be used: unpacking failed: ${messageOf(err)}`);
+      if (streamed) return; // the caller retries from the stored blob
       this.failed.set(src.chainId, job.error);
       log.error('layer unpack failed', { layer: src.digest, chainId: src.chainId, error: messageOf(err) });
     } finally {

@@ -29,6 +29,19 @@ export interface DownloadOptions {
   progress?: ByteProgress;
   /** Where to say `Retrying in N seconds` (the layer's line). */
   retryStatus?: { out: ProgressSink; id: string };
+  /**
+   * Also receives the bytes as they arrive (a layer being unpacked while it downloads): ended
+   * once the blob is verified and stored, closed as soon as the bytes it got can no longer be
+   * continued (a transfer that starts over) or the download fails.
+   */
+  tee?: Tee;
+}
+
+/** A consumer of a blob's bytes in order (snapshots/feed.ts's Feed). */
+export interface Tee {
+  push(chunk: Uint8Array): Promise<void>;
+  end(): void;
+  close(): void;
 }
 
 /** A failure no retry can fix. */
@@ -64,6 +77,8 @@ export async function downloadBlob(o: DownloadOptions): Promise<void> {
   const { digest, size } = o.desc;
   let w: BlobWriter = o.content.writer();
   let restartedAfterResume = false;
+  let tee = o.tee;
+  let teed = 0;
   try {
     for (let attempt = 1; ; attempt++) {
       let resumed = false;
@@ -87,7 +102,15 @@ export async function downloadBlob(o: DownloadOptions): Promise<void> {
             res.destroy();
             throw new Final(invalidArgument(`filesystem layer verification failed for digest ${digest}: more than ${size} bytes`));
           }
+          if (tee && teed !== w.size) {
+            tee.close(); // the transfer started over: what the tee got cannot be continued
+            tee = undefined;
+          }
           await w.write(b);
+          if (tee) {
+            await tee.push(b);
+            teed += b.length;
+          }
           o.progress?.update(w.size);
         }
         if (w.size < size) throw unavailable(`unexpected EOF: ${w.size} of ${size} bytes of ${digest}`);
@@ -104,6 +127,8 @@ export async function downloadBlob(o: DownloadOptions): Promise<void> {
           throw new Final(invalidArgument(`filesystem layer verification failed for digest ${digest}`));
         }
         await w.commit({ digest, size });
+        tee?.end();
+        tee = undefined;
         return;
       } catch (err) {
         if (o.signal.aborted) throw unavailable('operation cancelled');
@@ -116,6 +141,7 @@ export async function downloadBlob(o: DownloadOptions): Promise<void> {
       }
     }
   } finally {
+    tee?.close();
     await w.abort(); // no-op after a commit: the ingest file was renamed away
   }
 }

@@ -151,8 +151,9 @@ async function fetchLayers(
 ): Promise<number[]> {
   const { images } = env;
   const unpacks: Array<Promise<void>> = [];
+  const source = (i: number) => ({ chainId: chain[i]!, digest: manifest.layers[i]!.digest, diffId: diffIds[i]!, ...(i > 0 ? { parent: chain[i - 1] } : {}) });
   const unpack = (i: number) => {
-    const p = images.unpacker.schedule({ chainId: chain[i]!, digest: manifest.layers[i]!.digest, diffId: diffIds[i]!, ...(i > 0 ? { parent: chain[i - 1] } : {}) });
+    const p = images.unpacker.schedule(source(i));
     p.catch(() => undefined); // awaited below; a download failure may come first
     unpacks.push(p);
     return p;
@@ -179,13 +180,19 @@ async function fetchLayers(
         const l = manifest.layers[i]!;
         const id = shortId(l.digest);
         const progress = new ByteProgress(out, id, 'Downloading', l.size);
-        await downloadBlob({ client, path: ref.path, desc: l, content: images.content, signal: stop.signal, attempts: env.maxDownloadAttempts, progress, retryStatus: { out, id } }).catch((err) => {
+        // The layer is unpacked while it downloads; it is committed only once the blob is
+        // verified, and a streamed attempt that fails is retried from the stored blob.
+        const live = images.unpacker.stream(source(i));
+        await downloadBlob({ client, path: ref.path, desc: l, content: images.content, signal: stop.signal, attempts: env.maxDownloadAttempts, progress, retryStatus: { out, id }, ...(live ? { tee: live.feed } : {}) }).catch((err) => {
           stop.abort();
           throw o.signal.aborted ? err : translatePullError(err, ref);
         });
         update(out, id, 'Verifying Checksum');
         update(out, id, 'Download complete');
-        void unpack(i).then(() => update(out, id, 'Pull complete'), () => undefined);
+        const done = live ? live.done.catch(() => unpack(i)) : unpack(i);
+        done.catch(() => undefined); // awaited below
+        unpacks.push(done);
+        void done.then(() => update(out, id, 'Pull complete'), () => undefined);
       },
       (i) => update(out, shortId(manifest.layers[i]!.digest), 'Waiting'),
     );

@@ -29,6 +29,7 @@ import path from 'node:path';
 import type tar from 'tar-stream';
 import { BerthError, internal, invalidArgument } from '../../lib/errors.js';
 import type { Host } from '../../host/host.js';
+import { InFlight } from './inflight.js';
 import { resolveInRoot } from './scoped.js';
 import { walkLayer, type LayerEntry } from './walk.js';
 
@@ -49,8 +50,12 @@ type Entry = LayerEntry;
  */
 export async function unpackLayer(input: AsyncIterable<Uint8Array>, root: string, host: Host): Promise<UnpackResult> {
   const ex = new Extractor(root, host, { layer: true, base: [] });
-  const diffId = await walkLayer(input, 'unpack', (e) => ex.entry(e), () => ex.finish());
-  return { diffId, size: ex.size };
+  try {
+    const diffId = await walkLayer(input, 'unpack', (e) => ex.entry(e), () => ex.finish());
+    return { diffId, size: ex.size };
+  } finally {
+    await ex.flight.abandon(); // nothing may still write into a root the caller discards
+  }
 }
 
 /** How `docker cp` extracts (PUT /containers/{id}/archive). */
@@ -94,12 +99,16 @@ interface ExtractorOptions extends CopyExtractOptions {
 
 const EUID = process.geteuid?.() ?? 0;
 const EGID = process.getegid?.() ?? 0;
+/** The daemon's umask, which open() applies to the modes it is given. */
+const UMASK = process.umask();
 
 class Extractor {
   size = 0;
   /** Real (resolved) paths, relative to root, known to be directories we may descend into. */
   private dirs = new Set<string>(['']);
   private dirTimes: Array<[string, Date]> = [];
+  /** Regular files being written in the background (layers only: see inflight.ts). */
+  readonly flight = new InFlight(32, 64 << 20);
 
   constructor(
     private readonly root: string,
@@ -143,6 +152,7 @@ class Extractor {
     if (this.opts.noOverwriteDirNonDir) await this.checkOverwrite(rel, h.type === 'directory');
     switch (h.type) {
       case 'directory': {
+        await this.flight.settle(rel.join('/'));
         const st = await lstatOrNull(abs);
         if (st && !st.isDirectory()) await this.clear(rel);
         if (!st || !st.isDirectory()) await fs.mkdir(abs, 0o700);
@@ -155,25 +165,20 @@ class Extractor {
       case 'contiguous-file':
       case undefined:
       case null: {
-        const fh = await this.create(rel, () => fs.open(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600));
-        try {
-          for await (const chunk of data) {
-            let off = 0;
-            while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-          }
-          // chown before chmod: chown clears set-id bits. A new file is already ours.
-          const { uid, gid } = this.owner(h);
-          if (uid !== EUID || gid !== EGID) await fh.chown(uid, gid);
-          await fh.chmod(mode);
-          const t = h.mtime ?? new Date(0);
-          await fh.utimes(t, t);
-        } finally {
-          await fh.close();
-        }
-        this.size += h.size ?? 0;
+        const key = rel.join('/');
+        const size = h.size ?? 0;
+        await this.flight.settle(key);
+        if (this.opts.layer && !this.dirs.has(key) && this.flight.fits(size)) {
+          // Buffered and written in the background while the next entries are read (inflight.ts).
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of data) chunks.push(chunk);
+          await this.flight.start(key, size, () => this.writeFile(rel, h, mode, chunks));
+        } else await this.writeFile(rel, h, mode, data);
+        this.size += size;
         return true;
       }
       case 'symlink': {
+        await this.flight.settle(rel.join('/'));
         await this.create(rel, () => fs.symlink(h.linkname ?? '', abs));
         await fs.lchown(abs, this.owner(h).uid, this.owner(h).gid);
         const t = h.mtime ?? new Date(0);
@@ -181,6 +186,7 @@ class Extractor {
         return false;
       }
       case 'link': {
+        await this.flight.drain(); // the target may still be being written
         const tcomps = splitName(h.linkname ?? '', layer ? 'layer' : 'archive');
         if (tcomps.length === 0) throw invalidArgument(`invalid hardlink "${h.name}": empty target`);
         const tparent = await this.resolve([...into, ...tcomps.slice(0, -1)], false);
@@ -195,6 +201,7 @@ class Extractor {
         return false;
       }
       case 'fifo': {
+        await this.flight.settle(rel.join('/'));
         await this.clear(rel);
         const r = await this.host.run('mkfifo', ['-m', mode.toString(8), abs]);
         if (r.code !== 0) throw internal(`mkfifo ${abs}: ${r.stderr.trim()}`);
@@ -216,6 +223,7 @@ class Extractor {
 
   /** Handles `.wh.*` names inside `parent` (already resolved). */
   private async whiteout(parent: string[], base: string): Promise<void> {
+    await this.flight.drain(); // a whiteout removes what may still be being written
     if (base === '.wh..wh..opq') {
       await this.host.setOpaque(this.abs(parent));
       return;
@@ -235,6 +243,9 @@ class Extractor {
    */
   private async resolve(comps: string[], create: boolean): Promise<string[]> {
     const shown = comps.join('/');
+    // Known directories are resolved without looking at the disk; anything else is looked up
+    // (lstat) only once no write could still change what is there.
+    if (!this.dirs.has(shown)) await this.flight.drain();
     let r;
     try {
       r = await resolveInRoot(this.root, comps, { followFinal: true, known: this.dirs, mkdir: create ? (abs) => fs.mkdir(abs, 0o755) : undefined });
@@ -275,6 +286,28 @@ class Extractor {
     return make();
   }
 
+  /** Writes one regular file at `rel` (its parent already resolved) from `data`. */
+  private async writeFile(rel: string[], h: Header, mode: number, data: Uint8Array[] | AsyncIterable<Uint8Array>): Promise<void> {
+    const abs = this.abs(rel);
+    // A layer's staging directory is private, so its files are created with their permission
+    // bits at once; a `cp` target is private (0600) until complete.
+    const layer = this.opts.layer;
+    const fh = await this.create(rel, () => fs.open(abs, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, layer ? mode & 0o777 : 0o600));
+    try {
+      if (Array.isArray(data)) await writeAll(fh, data);
+      else for await (const chunk of data) await writeAll(fh, [chunk]);
+      // chown before chmod: chown clears set-id bits. A new file is already ours.
+      const { uid, gid } = this.owner(h);
+      if (uid !== EUID || gid !== EGID) await fh.chown(uid, gid);
+      // open() applied the umask and cannot set set-id or sticky bits: only then is chmod needed.
+      if (!layer || (mode & ~(0o777 & ~UMASK)) !== 0) await fh.chmod(mode);
+      const t = h.mtime ?? new Date(0);
+      await fh.utimes(t, t);
+    } finally {
+      await fh.close();
+    }
+  }
+
   /** Removes whatever is at `rel` (never following it) and forgets cached directories below it. */
   private async clear(rel: string[]): Promise<void> {
     const abs = this.abs(rel);
@@ -292,9 +325,32 @@ class Extractor {
 
   /** Directory mtimes last: creating children changed them. */
   async finish(): Promise<void> {
+    await this.flight.drain();
     for (const [rel, t] of this.dirTimes.reverse()) {
       if (!this.dirs.has(rel)) continue; // replaced later in the same layer
       await fs.lutimes(this.abs(rel.split('/')), t, t);
+    }
+  }
+}
+
+/** Writes every byte of `chunks` (one writev in the common case). */
+async function writeAll(fh: fs.FileHandle, chunks: Uint8Array[]): Promise<void> {
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  if (total === 0) return;
+  let done = (await fh.writev(chunks)).bytesWritten;
+  // A short writev (more buffers than IOV_MAX, a signal): the rest one buffer at a time.
+  for (let skip = done, i = 0; done < total && i < chunks.length; i++) {
+    const c = chunks[i]!;
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    let off = skip;
+    skip = 0;
+    while (off < c.length) {
+      const n = (await fh.write(c, off, c.length - off)).bytesWritten;
+      off += n;
+      done += n;
     }
   }
 }
