@@ -43,7 +43,7 @@ export interface Engine {
 
 /** Runs the docker CLI against `e`. */
 export function docker(e: Engine, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run(DOCKER_CLI, args, { timeoutMs: 60_000, ...opts, env: { ...process.env, DOCKER_HOST: `unix://${e.sock}` } });
+  return run(DOCKER_CLI, args, { timeoutMs: 60_000, ...opts, env: { ...process.env, ...opts.env, DOCKER_HOST: `unix://${e.sock}` } });
 }
 
 /** Like `docker`, but rejects with the CLI's error text on a non-zero exit. */

@@ -9,6 +9,7 @@ import { docker, dockerOk, getJson, type Engine, type Memory } from './engines.j
 import type { ImageArchive } from './images.js';
 import type { BenchOptions, Metric } from './options.js';
 import { run, sleep } from './proc.js';
+import { measureBuild } from './build.js';
 import { measureExec, measureLogs } from './streams.js';
 
 export interface EngineResults {
@@ -32,6 +33,9 @@ export interface EngineResults {
   portBw?: { bytes: number; ms: Record<string, number[]> };
   /** ms per container-to-container transfer of `bytes` on a user network. */
   c2c?: { bytes: number; ms: number[] };
+  /** ms per cold (`--no-cache`) build and per fully cached rebuild (build.ts). */
+  build?: number[];
+  rebuild?: number[];
   /** ms per `docker push` / `docker pull` of the load image through the local registry (transfer.ts). */
   push?: number[];
   pull?: number[];
@@ -186,6 +190,7 @@ export async function measureAll(o: BenchOptions, all: Contender[], busybox: Ima
 
   if (o.only.has('logs') && !stop()) await measureLogs(o, sides, stop, say);
   if (o.only.has('exec') && !stop()) await measureExec(o, sides, stop, say);
+  if ((o.only.has('build') || o.only.has('rebuild')) && !stop()) await measureBuild(o, sides, stop, say);
 
   if (o.only.has('load') && big && !stop()) {
     say(`docker load of ${(big.bytes / 1e6).toFixed(0)} MB: ${o.loadRuns} runs per engine`);

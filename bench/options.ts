@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { KstoreOptions } from './kstore.js';
 
 /** The measurements, by the short names `--only` accepts. */
-export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c', 'pull', 'push', 'kstore'] as const;
+export const METRICS = ['run', 'rund', 'ps', 'rm', 'load', 'mem', 'logs', 'exec', 'netsetup', 'portlat', 'portbw', 'c2c', 'pull', 'push', 'build', 'rebuild', 'kstore'] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** The networking metrics of issue 4: measured against a second dockerd that has bridge + iptables. */

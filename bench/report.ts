@@ -102,6 +102,8 @@ export function buildRows(berth: Side, dockerSide: Side, n: number, loadMB: numb
       (v, r) => `${v.toFixed(1)} MB/s (${(median(r.logs!.ms) / 1000).toFixed(2)} s; best ${(r.logs!.bytes / 1e3 / Math.min(...r.logs!.ms)).toFixed(1)} MB/s)`,
       atLeastDocker)],
     ['exec', row('`exec c true`', 'exec', berth, dockerSide, (r) => ms(r.exec), fmtMs((r) => r.exec), third)],
+    ['build', row('cold `build` (`--no-cache`) of a one-`RUN` Dockerfile, legacy builder', 'build', berth, dockerSide, (r) => ms(r.build), fmtMs((r) => r.build), half)],
+    ['rebuild', row('the same `build` again, every step cached', 'rebuild', berth, dockerSide, (r) => ms(r.rebuild), fmtMs((r) => r.rebuild), { text: '≤ 1.00', ok: (r) => r <= 1 })],
     ['netsetup', row('network set-up: `run --rm busybox true` on the default bridge minus `--network none`', 'netsetup', berth, dockerSide, added,
       (v, r) => `${v >= 0 ? '+' : ''}${v.toFixed(0)} ms (none ${median(r.netSetup!.none).toFixed(0)}, bridge ${median(r.netSetup!.bridge).toFixed(0)})`,
       half)],
@@ -134,7 +136,7 @@ export function renderSection(info: MachineInfo, table: string, notes: string[])
   const v = Object.entries(info.versions).map(([k, val]) => `${k}: ${val}`).join('; ');
   return [
     BEGIN,
-    '## Engine: Berth vs. Docker (issues 2 to 5)',
+    '## Engine: Berth vs. Docker (issues 2 to 6)',
     '',
     `Measured ${info.date} on ${info.nproc} × ${info.cpu}, ${info.memGiB} GiB RAM, kernel ${info.kernel} (${info.os}).`,
     '',
@@ -159,7 +161,7 @@ export function writeBenchmarks(file: string, section: string): void {
     '`npm run bench` (as root) installs Debian\'s `docker.io` if missing, starts that dockerd and Berth\'s',
     'daemon each on its own socket, data root and exec root under a temp dir, measures, tears both down',
     'and rewrites the section below. Quick runs: `node dist/bench/main.js --only run,load --runs 5`',
-    '(metrics: run, rund, ps, rm, load, mem, logs, exec, netsetup, portlat, portbw, c2c, pull, push, kstore), `--skip-berth` / `--skip-docker`,',
+    '(metrics: run, rund, ps, rm, load, mem, logs, exec, netsetup, portlat, portbw, c2c, pull, push, build, rebuild, kstore), `--skip-berth` / `--skip-docker`,',
     '`--containers N`, `--load-runs N`, `--logs-mb N`, `--logs-runs N`, `--requests N`, `--bw-runs N`, `--portbw-mb N`, `--c2c-mb N`,',
     '`-v` for every sample, `--keep` to keep the daemons\' logs. Partial runs do not',
     'change this file unless `--write` is given. The ~250 MB load image is built once with debootstrap',
