@@ -92,6 +92,19 @@ export function registryAuthHeader(domain: string): Record<string, string> {
   return { 'X-Registry-Auth': b64 };
 }
 
+/** X-Registry-Config for a build: every stored credential, by registry (docker build sends them all). */
+export function registryConfigHeader(): Record<string, string> {
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(readRaw().auths ?? {});
+  } catch {
+    // An unreadable config file gives no credentials here; commands that need them say why.
+  }
+  const all: Record<string, AuthConfig> = {};
+  for (const k of keys) all[k] = storedAuth(k);
+  return { 'X-Registry-Config': Buffer.from(JSON.stringify(all)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_') };
+}
+
 /** Writes the config file atomically, mode 0600, keeping its other settings. */
 async function writeRaw(raw: Raw): Promise<void> {
   const file = configFile();

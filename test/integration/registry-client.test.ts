@@ -20,6 +20,8 @@ const skip = process.getuid?.() !== 0 ? 'needs root' : !existsSync(REGISTRY_BIN)
 
 const ok = (r: Result, what: string) => assert.equal(r.code, 0, `${what}: ${r.stdout}${r.stderr}`);
 
+process.env.DOCKER_BUILDKIT = '0';
+
 describe('registry client (pull, push, login)', { skip }, () => {
   let dir: string;
   const src = new TestDaemon('regsrc');
@@ -188,6 +190,29 @@ describe('registry client (pull, push, login)', { skip }, () => {
     ok(r, 'berth login');
     assert.match(r.stdout, /Login Succeeded/);
     ok(fresh.docker(['pull', img]), 'docker pull after berth login');
+
+    // A build FROM an image that is not here pulls it, with the client's stored credentials
+    // (X-Registry-Config), through the docker CLI's legacy builder and through berth build.
+    const ctx = path.join(dir, 'from-ctx');
+    await fs.mkdir(ctx, { recursive: true });
+    await fs.writeFile(path.join(ctx, 'Dockerfile'), `FROM ${img}\nRUN echo pulled > /from.txt\n`);
+    for (const [who, tag] of [['docker', 'from-docker'], ['berth', 'from-berth']] as const) {
+      ok(fresh.docker(['rmi', img]), 'rmi before the build');
+      r = fresh[who](['build', '-t', tag, ctx]);
+      ok(r, `${who} build pulling its base image`);
+      assert.match(r.stdout, /Pulling from priv\/bb/);
+      assert.equal(fresh.docker(['run', '--rm', tag, 'cat', '/from.txt']).stdout, 'pulled\n');
+    }
+    ok(fresh.berth(['logout', reg.host]), 'logout');
+    ok(fresh.docker(['rmi', img]), 'rmi');
+    r = fresh.docker(['build', '-t', 'from-anon', ctx]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /no basic auth credentials/);
+    await fs.writeFile(path.join(ctx, 'Dockerfile'), 'FROM 127.0.0.1:9/nothing/here:v1\n');
+    r = fresh.docker(['build', ctx]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /127\.0\.0\.1:9/);
+    assert.equal(fresh.docker(['images', '-q', '--filter', 'dangling=true']).stdout.trim(), '');
   });
 
   it('token auth: the Bearer flow with anonymous and logged-in tokens', async () => {

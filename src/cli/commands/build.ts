@@ -15,6 +15,7 @@ import { contextIgnores, dockerfileOnly, packContext } from '../build/context.js
 import { readJsonMessages, renderMessage } from '../format/jsonmessage.js';
 import { humanSize } from '../format/units.js';
 import { readAll } from '../client.js';
+import { registryConfigHeader } from '../credentials.js';
 
 interface BuildFlags {
   tag?: string[];
@@ -125,7 +126,7 @@ export function registerBuild(parent: Command): void {
           version: '1',
         },
         body: counted,
-        headers: { 'Content-Type': 'application/x-tar' },
+        headers: { 'Content-Type': 'application/x-tar', ...registryConfigHeader() },
       });
       await uploaded;
       // With -q everything is held back and shown only if the build fails.

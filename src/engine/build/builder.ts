@@ -83,7 +83,7 @@ export async function build(deps: BuildDeps, opts: BuildOptions, body: AsyncIter
     const write = (s: string) => out.text(s);
     for (const w of warnings) write(`[WARNING]: ${w}\n`);
     if (warnings.length) write('[WARNING]: Empty continuation lines will become errors in a future release.\n');
-    const d = new Dispatcher(deps, opts, ctx, write, escape, signal);
+    const d = new Dispatcher(deps, opts, ctx, write, escape, signal, (m) => out.progress(m));
     const total = metaArgs.length + stages.reduce((n, s) => n + 1 + s.commands.length, 0);
     let step = 1;
     const print = (code: string) => write(`Step ${step++}/${total} : ${code}\n`);

@@ -6,10 +6,11 @@
  * (file-steps.ts). What Docker records per step — the `#(nop)` command line — is both the
  * history entry and the cache key.
  */
-import { invalidArgument, notImplemented } from '../../lib/errors.js';
+import { invalidArgument, isKind, notImplemented } from '../../lib/errors.js';
 import { containerLayer } from '../containers/commit.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Host } from '../../host/host.js';
+import type { AuthConfig } from '../registry/auth.js';
 import type { ImageService } from '../images/service.js';
 import type { ImageRuntimeConfig } from '../images/types.js';
 import { hostPlatform } from '../images/platform.js';
@@ -34,6 +35,12 @@ export interface BuildDeps {
   workDir: string;
   /** Where step mounts go (under the exec root). */
   mountDir: string;
+  /**
+   * Pulls `name` from its registry (a base image that is missing, or every base image with
+   * `pull`), sending Docker's JSON progress messages; `auths` are the client's credentials by
+   * registry (X-Registry-Config). Absent: base images must be present.
+   */
+  pull?: (name: string, auths: Record<string, AuthConfig>, out: (msg: object) => void, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface BuildSettings {
@@ -43,6 +50,8 @@ export interface BuildSettings {
   /** Remove them after a failed step too. */
   forceRm: boolean;
   pull: boolean;
+  /** Credentials for pulling base images, by registry (the X-Registry-Config header). */
+  registryAuths?: Record<string, AuthConfig>;
   networkMode?: string;
   extraHosts?: string[];
   /** Resource limits for RUN containers (`memory`, `cpushares`… of the request), as HostConfig fields. */
@@ -74,6 +83,8 @@ export class Dispatcher {
     readonly write: (text: string) => void,
     escape: string,
     readonly signal?: AbortSignal,
+    /** Progress messages of base image pulls, passed through to the client. */
+    private readonly progress: (msg: object) => void = () => undefined,
   ) {
     this.cache = new LayerCache(deps.images, settings.noCache);
     this.lex = new ShellLex(escape);
@@ -90,10 +101,7 @@ export class Dispatcher {
     if (platform && platform !== host.os && platform !== `${host.os}/${host.architecture}`) throw notImplemented(`building for platform ${platform} is not implemented`);
     let imageId = '';
     if (this.named.has(name.toLowerCase())) imageId = this.named.get(name.toLowerCase())!;
-    else if (name !== 'scratch') {
-      if (this.settings.pull) throw notImplemented('pulling base images (pull) is not implemented');
-      imageId = this.deps.images.resolve(name).id;
-    }
+    else if (name !== 'scratch') imageId = await this.baseImage(name);
     const base = imageId ? this.deps.images.resolve(imageId).config.config : undefined;
     const config: ImageRuntimeConfig = clone(base ?? {});
     if (!(config.Env ?? []).some((e) => e.startsWith('PATH='))) config.Env = [...(config.Env ?? []), DEFAULT_PATH];
@@ -109,6 +117,20 @@ export class Dispatcher {
       }
     }
     return st;
+  }
+
+  /** The image a FROM names: pulled when missing (or always with `pull`), as Docker's builder does. */
+  private async baseImage(name: string): Promise<string> {
+    const pull = this.deps.pull;
+    if (!this.settings.pull || !pull) {
+      try {
+        return this.deps.images.resolve(name).id;
+      } catch (err) {
+        if (!isKind(err, 'NotFound') || !pull) throw err;
+      }
+    }
+    await pull!(name, this.settings.registryAuths ?? {}, this.progress, this.signal);
+    return this.deps.images.resolve(name).id;
   }
 
   /** Records a finished stage for `FROM <stage>` and `COPY --from`. */

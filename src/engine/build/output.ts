@@ -53,6 +53,11 @@ export class BuildOutput {
     if (s) this.emit({ stream: s });
   }
 
+  /** A JSON progress message of another operation (a base image being pulled), passed through. */
+  progress(msg: object): void {
+    this.emit(msg);
+  }
+
   /** The image of a finished stage. */
   imageId(id: string): void {
     if (this.wantAux) this.emit({ aux: { ID: id } });

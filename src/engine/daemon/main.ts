@@ -112,7 +112,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await restore(svc);
   await volumes.adopt(runningVolumeUsers(svc));
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
-  const builds = await BuildService.open({ images, containers: svc, host: realHost, workDir: path.join(o.dataRoot, 'build'), mountDir: path.join(o.execRoot, 'build') });
+  const builds = await BuildService.open({ images, containers: svc, host: realHost, workDir: path.join(o.dataRoot, 'build'), mountDir: path.join(o.execRoot, 'build'), pull: (name, auths, out, signal) => registry.pullByName(name, auths, out, signal) });
 
   const api = new ApiServer();
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId, registryConfig: () => registry.info() });

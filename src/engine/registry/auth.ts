@@ -41,6 +41,32 @@ export function decodeAuthHeader(header: string | string[] | undefined): AuthCon
   }
 }
 
+/**
+ * The `X-Registry-Config` header of `POST /build`: base64 JSON of every credential the client
+ * holds, by registry (`127.0.0.1:5000`, `https://index.docker.io/v1/`). Unreadable is none.
+ */
+export function decodeRegistryConfig(header: string | string[] | undefined): Record<string, AuthConfig> {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return {};
+  try {
+    const parsed = JSON.parse(Buffer.from(h, 'base64').toString('utf8')) as unknown;
+    if (!parsed || typeof parsed !== 'object') return {};
+    const out: Record<string, AuthConfig> = {};
+    for (const [k, v] of Object.entries(parsed)) if (v && typeof v === 'object') out[k] = normalizeAuth(v as Record<string, unknown>);
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** The credentials among `auths` for registry `domain` (keys may carry a scheme and path, as the CLI writes them). */
+export function authFor(auths: Record<string, AuthConfig>, domain: string): AuthConfig {
+  const host = (key: string) => key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  const wanted = domain === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [domain];
+  for (const [k, v] of Object.entries(auths)) if (wanted.includes(host(k))) return v;
+  return {};
+}
+
 /** Keeps the known string fields (either case: docker-py and older clients capitalize). */
 export function normalizeAuth(raw: Record<string, unknown>): AuthConfig {
   const out: AuthConfig = {};

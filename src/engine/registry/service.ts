@@ -7,7 +7,7 @@
 import { BerthError, invalidArgument, permissionDenied, unauthenticated } from '../../lib/errors.js';
 import { DEFAULT_DOMAIN, parseReference, type Reference } from '../images/reference.js';
 import type { ImageService } from '../images/service.js';
-import type { AuthConfig } from './auth.js';
+import { authFor, type AuthConfig } from './auth.js';
 import { RegistryClient } from './client.js';
 import { RegistryHosts } from './hosts.js';
 import { pull, type PullOptions } from './pull.js';
@@ -87,6 +87,12 @@ export class RegistryService {
       o,
       out,
     );
+  }
+
+  /** Pulls an image by the name a user wrote (a build's FROM), with the matching credentials from `auths`. */
+  pullByName(name: string, auths: Record<string, AuthConfig>, out: ProgressSink, signal: AbortSignal = new AbortController().signal): Promise<void> {
+    const ref = RegistryService.pullReference(name, undefined);
+    return this.pull(ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: 'latest' } : ref, { auth: authFor(auths, ref.domain), signal }, out);
   }
 
   push(name: string, tag: string | undefined, o: PushOptions, out: ProgressSink): Promise<void> {

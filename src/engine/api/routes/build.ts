@@ -6,6 +6,7 @@
  */
 import { invalidArgument, messageOf, notImplemented } from '../../../lib/errors.js';
 import { BuildOutput } from '../../build/output.js';
+import { decodeRegistryConfig } from '../../registry/auth.js';
 import { hostPlatform } from '../../images/platform.js';
 import type { BuildOptions, BuildService } from '../../build/service.js';
 import { boolParam, type Ctx, type Router } from '../router.js';
@@ -84,7 +85,7 @@ export function registerBuildRoutes(r: Router, builds: BuildService): void {
   r.add('POST', '/build', async (ctx) => {
     let opts: ReturnType<typeof buildOptions>;
     try {
-      opts = buildOptions(ctx.query);
+      opts = { ...buildOptions(ctx.query), registryAuths: decodeRegistryConfig(ctx.req.headers['x-registry-config']) };
     } catch (err) {
       ctx.req.resume();
       throw err;
