@@ -86,6 +86,23 @@ export async function prepareSandbox(svc: ContainerService, rec: ContainerRecord
   await make(svc, rec);
 }
 
+/**
+ * Undoes the network half of a sandbox that `create` prepared for a container that has not
+ * started: `network connect`/`disconnect` change what it must be plugged into, and `start`
+ * then makes the namespace again with the networks as they are by then (published ports on
+ * the first one), instead of finding a stale one ready.
+ */
+export async function discardPreparedNetwork(svc: ContainerService, rec: ContainerRecord): Promise<void> {
+  const p = pending.get(rec.Id);
+  if (!p) return;
+  pending.delete(rec.Id);
+  await p.catch(() => undefined);
+  const ns = ownsNetns(rec) ? netnsFile(svc, rec) : undefined;
+  if (!ns) return;
+  svc.opts.network?.detach(rec);
+  await svc.opts.host.removeNetns(ns);
+}
+
 /** Unmounts the root file system and removes the network namespace. */
 export async function releaseSandbox(svc: ContainerService, rec: ContainerRecord): Promise<void> {
   const p = pending.get(rec.Id);

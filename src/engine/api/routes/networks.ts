@@ -1,7 +1,7 @@
 /** Docker Engine API routes for networks: create, list, inspect, remove, prune, connect, disconnect. */
 import { invalidArgument, messageOf } from '../../../lib/errors.js';
 import type { ContainerService } from '../../containers/service.js';
-import { netnsFile } from '../../containers/sandbox.js';
+import { discardPreparedNetwork, netnsFile } from '../../containers/sandbox.js';
 import { writeEtcFiles } from '../../containers/start.js';
 import type { EndpointRequest, Endpoints } from '../../network/endpoints.js';
 import type { NetworkRecord } from '../../network/record.js';
@@ -84,6 +84,7 @@ export function registerNetworkRoutes(r: Router, svc: ContainerService, nets: Ne
     const c = svc.get(body.Container ?? '');
     await svc.withLock(c.Id, async () => {
       const live = ['running', 'paused'].includes(c.State.Status);
+      if (!live) await discardPreparedNetwork(svc, c);
       await eps.connect(c, n.Id, body.EndpointConfig, live ? netnsFile(svc, c) : undefined);
       await svc.save(c);
       if (live) await writeEtcFiles(svc, c);
@@ -97,6 +98,7 @@ export function registerNetworkRoutes(r: Router, svc: ContainerService, nets: Ne
     const c = svc.get(body.Container ?? '');
     await svc.withLock(c.Id, async () => {
       const live = ['running', 'paused'].includes(c.State.Status);
+      if (!live) await discardPreparedNetwork(svc, c);
       await eps.disconnect(c, n.Id, live ? netnsFile(svc, c) : undefined);
       await svc.save(c);
       if (live) await writeEtcFiles(svc, c);
