@@ -76,7 +76,8 @@ export function keyValues(v: Raw, path: string, allowNull: boolean): Record<stri
     });
     return out;
   }
-  for (const [k, x] of Object.entries(map(v, path))) {
+  if (!isMap(v)) throw new ModelError(path, 'must be a mapping or a list');
+  for (const [k, x] of Object.entries(v)) {
     if (x === null || x === undefined) {
       out[k] = allowNull ? null : '';
       continue;

@@ -48,12 +48,12 @@ async function waitHealthy(ctx: ComposeContext, id: string, name: string, hc: He
   }
 }
 
-/** Waits until container `id` (named `name`) meets `condition`; fails with Compose's wording. */
-export async function waitCondition(ctx: ComposeContext, id: string, name: string, condition: DependsCondition, hc: Healthcheck | undefined): Promise<void> {
+/** Waits until container `id` (named `name`, of `service`) meets `condition`; fails with Compose's wording. */
+export async function waitCondition(ctx: ComposeContext, id: string, name: string, service: string, condition: DependsCondition, hc: Healthcheck | undefined): Promise<void> {
   if (condition === 'service_healthy') return waitHealthy(ctx, id, name, hc);
   if (condition === 'service_completed_successfully') {
     const code = await ctx.engine.wait(id);
-    if (code !== 0) throw failedPrecondition(`service "${name}" didn't complete successfully: exit ${code}`);
+    if (code !== 0) throw failedPrecondition(`service "${service}" didn't complete successfully: exit ${code}`);
     return;
   }
   const c = await ctx.engine.inspect(id);

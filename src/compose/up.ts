@@ -110,7 +110,7 @@ async function waitDependencies(ctx: ComposeContext, service: string): Promise<v
       if (condition === 'service_started') continue;
       progress(ctx, 'Container', c.name, 'Waiting');
       try {
-        await waitCondition(ctx, c.id, c.name, condition, ctx.project.model.services[dep]!.healthcheck);
+        await waitCondition(ctx, c.id, c.name, dep, condition, ctx.project.model.services[dep]!.healthcheck);
       } catch (e) {
         progress(ctx, 'Container', c.name, 'Error');
         throw failedPrecondition(`dependency failed to start: ${messageOf(e)}`);
@@ -131,7 +131,8 @@ export async function up(ctx: ComposeContext, opts: UpOptions): Promise<string[]
   checkServices(ctx, opts.services);
   for (const name of opts.scale?.keys() ?? []) checkServices(ctx, [name]);
   const targets = !opts.services.length ? Object.keys(model.services) : opts.noDeps ? opts.services : withDependencies(model, opts.services);
-  const order = startOrder(model, targets.sort());
+  // --no-deps: the dependencies are neither started nor waited for.
+  const order = startOrder(model, targets.sort()).filter((s) => targets.includes(s));
   await ensureNetworks(ctx, order.flatMap((s) => serviceNetworks(model.services[s]!)));
   await ensureVolumes(ctx, order.flatMap((s) => (model.services[s]!.volumes ?? []).filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
   const images = await ensureImages(ctx, order, { build: opts.build });

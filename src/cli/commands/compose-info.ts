@@ -99,7 +99,7 @@ export function registerComposeInfo(compose: Command): void {
         const model = printableModel(p);
         if (flags.format === 'json') return void ctx.out.write(`${JSON.stringify(model, null, 2)}\n`);
         if (flags.format !== 'yaml') throw new StatusError(`unsupported format "${flags.format}"`, 1);
-        ctx.out.write(stringify(model, { aliasDuplicateObjects: false }));
+        ctx.out.write(stringify(model, { aliasDuplicateObjects: false, lineWidth: 0 }));
       }),
     );
 }
