@@ -6,7 +6,7 @@
  */
 import { messageOf } from '../lib/errors.js';
 import { progress, type ComposeContext } from './context.js';
-import { imageName, L } from './naming.js';
+import { imageName } from './naming.js';
 
 export interface ImageOptions {
   build?: boolean;
@@ -23,7 +23,7 @@ export async function buildService(ctx: ComposeContext, service: string, opts: I
   progress(ctx, 'Service', service, 'Building');
   try {
     await ctx.engine.build(
-      { context: s.build!.context, dockerfile: s.build!.dockerfile, args: s.build!.args, target: s.build!.target, tag, noCache: opts.noCache, labels: { [L.project]: ctx.project.name, [L.service]: service } },
+      { context: s.build!.context, dockerfile: s.build!.dockerfile, args: s.build!.args, target: s.build!.target, tag, noCache: opts.noCache },
       (line) => (opts.quiet ? undefined : ctx.out.write(line)),
     );
   } catch (e) {

@@ -41,14 +41,23 @@ function lineWriter(out: Writable, prefix: string): { write(b: Buffer): void; fl
   };
 }
 
-/** Streams the logs of `containers` to `out`; resolves when every stream has ended. */
-export async function streamLogs(ctx: ComposeContext, containers: ContainerSummary[], opts: LogOptions): Promise<void> {
+/** The prefix of one container's lines: padded name and ` | `, coloured on a terminal. */
+export function logPrefix(name: string, width: number, index: number, colour: boolean): string {
+  const padded = name.padEnd(width);
+  return colour ? `\x1b[${COLOURS[index % COLOURS.length]}m${padded}  |\x1b[0m ` : `${padded}  | `;
+}
+
+/**
+ * Streams the logs of `containers` to `out`; resolves when every stream has ended. With
+ * `exits`, a line per container says how it ended (`web-1 exited with code 0`), as `up`
+ * prints in attached mode.
+ */
+export async function streamLogs(ctx: ComposeContext, containers: ContainerSummary[], opts: LogOptions & { exits?: boolean }): Promise<void> {
   const width = Math.max(0, ...containers.map((c) => prefixName(c).length));
   const colour = !opts.noColor && !!ctx.out.isTTY;
   await Promise.all(
     containers.map(async (c, i) => {
-      const name = prefixName(c).padEnd(width);
-      const prefix = opts.noPrefix ? '' : colour ? `\x1b[${COLOURS[i % COLOURS.length]}m${name}  |\x1b[0m ` : `${name}  | `;
+      const prefix = opts.noPrefix ? '' : logPrefix(prefixName(c), width, i, colour);
       const info = await ctx.engine.inspect(c.Id);
       const res = await ctx.engine.api.stream('GET', `/containers/${encodeURIComponent(c.Id)}/logs`, {
         query: { stdout: true, stderr: true, follow: opts.follow, tail: opts.tail ?? 'all', timestamps: opts.timestamps },
@@ -60,6 +69,10 @@ export async function streamLogs(ctx: ComposeContext, containers: ContainerSumma
         else demux.push(chunk as Buffer);
       }
       w.flush();
+      if (opts.exits) {
+        const end = await ctx.engine.inspect(c.Id).catch(() => undefined);
+        if (end && !end.State.Running) ctx.out.write(`${prefixName(c)} exited with code ${end.State.ExitCode}\n`);
+      }
     }),
   );
 }

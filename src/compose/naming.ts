@@ -29,15 +29,19 @@ export function containerName(project: string, service: string, n: number): stri
   return `${project}-${service}-${n}`;
 }
 
-/** The engine name of network `key` (its `name:` if given, else `<project>_<key>`). */
+/**
+ * The engine name of network `key`: its `name:` if given, the key itself for an external
+ * network, else `<project>_<key>`.
+ */
 export function networkName(project: Project, key: string): string {
   const n = project.model.networks[key];
-  return n?.name ?? `${project.name}_${key}`;
+  return n?.name ?? (n?.external ? key : `${project.name}_${key}`);
 }
 
+/** The engine name of volume `key`, by the same rule as networks. */
 export function volumeName(project: Project, key: string): string {
   const v = project.model.volumes[key];
-  return v?.name ?? `${project.name}_${key}`;
+  return v?.name ?? (v?.external ? key : `${project.name}_${key}`);
 }
 
 /** Labels every container of the project carries (besides the service's own). */

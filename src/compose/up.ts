@@ -133,9 +133,10 @@ export async function up(ctx: ComposeContext, opts: UpOptions): Promise<string[]
   const targets = !opts.services.length ? Object.keys(model.services) : opts.noDeps ? opts.services : withDependencies(model, opts.services);
   // --no-deps: the dependencies are neither started nor waited for.
   const order = startOrder(model, targets.sort()).filter((s) => targets.includes(s));
+  // Images first: a pull or build that fails leaves no network or volume behind.
+  const images = await ensureImages(ctx, order, { build: opts.build });
   await ensureNetworks(ctx, order.flatMap((s) => serviceNetworks(model.services[s]!)));
   await ensureVolumes(ctx, order.flatMap((s) => (model.services[s]!.volumes ?? []).filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
-  const images = await ensureImages(ctx, order, { build: opts.build });
   const stray = await orphans(ctx);
   if (stray.length && opts.removeOrphans) for (const c of stray) await removeOne(ctx, c);
   else if (stray.length)

@@ -68,7 +68,7 @@ export function registerComposeUp(compose: Command): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
-          await streamLogs(ctx, containers, { follow: true });
+          await streamLogs(ctx, containers, { follow: true, exits: true });
           await stopping;
         } finally {
           process.off('SIGINT', onSignal);

@@ -23,3 +23,11 @@ describe('planService', () => {
     assert.deepEqual(kinds(planService([c(2)], { replicas: 3, hash: 'h' })), ['keep 2', 'create 1', 'create 3']);
   });
 });
+
+describe('log prefixes', () => {
+  it('pads names to the longest and colours them only on a terminal', async () => {
+    const { logPrefix } = await import('../../../src/compose/logs.js');
+    assert.equal(logPrefix('web-1', 8, 0, false), 'web-1     | ');
+    assert.equal(logPrefix('web-1', 5, 1, true), '\x1b[33mweb-1  |\x1b[0m ');
+  });
+});
