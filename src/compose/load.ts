@@ -80,8 +80,15 @@ function parseFile(file: string, env: NodeJS.ProcessEnv, warned: Set<string>, wa
     const e = doc.errors[0]!;
     throw invalidArgument(`yaml: ${path.basename(file)}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
   }
+  let tree: unknown;
   try {
-    const raw = interpolateTree(doc.toJS({ maxAliasCount: 100 }), {
+    // A bounded alias count refuses "billion laughs" files instead of expanding them.
+    tree = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw invalidArgument(`yaml: ${path.basename(file)}: ${(e as Error).message}`);
+  }
+  try {
+    const raw = interpolateTree(tree, {
       lookup: (k) => env[k],
       warnUnset: (k) => {
         if (warned.has(k)) return;
@@ -105,6 +112,8 @@ function checkReferences(model: ComposeModel): void {
       if (!model.services[dep] && s.depends_on![dep]!.required !== false) throw invalidArgument(`service "${name}" depends on undefined service "${dep}": invalid compose project`);
     for (const n of Object.keys(s.networks ?? {}))
       if (!model.networks[n] && n !== 'default') throw invalidArgument(`service "${name}" refers to undefined network ${n}: invalid compose project`);
+    // Checked while loading, as Compose does, so a missing file fails before anything is made.
+    for (const f of s.env_file ?? []) if (!existsSync(f)) throw invalidArgument(`env file ${f} not found: stat ${f}: no such file or directory`);
     for (const v of s.volumes ?? [])
       if (v.type === 'volume' && v.source && !model.volumes[v.source]) throw invalidArgument(`service "${name}" refers to undefined volume ${v.source}: invalid compose project`);
   }

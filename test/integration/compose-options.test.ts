@@ -1,0 +1,113 @@
+/**
+ * Service options reaching the engine as Compose sends them (entrypoint, command, env_file
+ * and environment, user, working_dir, hostname, restart, expose, labels, healthcheck,
+ * bind/tmpfs/anonymous mounts, extra networks with aliases), orphans (the warning, removal,
+ * and `down` removing networks of services no longer in the file), and hostile files.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestDaemon } from './harness.js';
+import { ComposeDir, inventory } from './compose-helpers.js';
+
+const LOOP = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
+
+describe('compose service options', () => {
+  const d = new TestDaemon('compose-opts');
+  before(() => d.start());
+  after(() => d.stop());
+  const inspect = (name: string, fmt: string) => JSON.parse(d.docker(['inspect', '-f', `{{json ${fmt}}}`, name]).stdout) as unknown;
+
+  it('passes every service option to the container', () => {
+    const app = new ComposeDir(d, 'opts', {
+      'app.env': '# comment\nFROM_FILE=file\nOVERRIDDEN=file\n',
+      'compose.yaml': `services:
+  app:
+    image: busybox
+    entrypoint: ["/bin/sh", "-c"]
+    command: ["id -u; pwd; hostname; cat /srv/f; echo $$FROM_FILE $$OVERRIDDEN; trap 'exit 0' TERM; while true; do sleep 1; done"]
+    env_file: app.env
+    environment: {OVERRIDDEN: env}
+    user: "1234"
+    working_dir: /tmp
+    hostname: apphost
+    restart: on-failure:3
+    expose: ["9000"]
+    labels: [team=core]
+    healthcheck: {test: ["CMD-SHELL", "true"], interval: 2s, timeout: 1s, retries: 4, start_period: 1s}
+    volumes:
+      - ./src:/srv:ro
+      - {type: tmpfs, target: /scratch, tmpfs: {size: 1048576}}
+      - /anon
+    networks:
+      default:
+      back: {aliases: [api]}
+networks: {back: {}}
+`,
+    });
+    fs.mkdirSync(path.join(app.dir, 'src'));
+    fs.writeFileSync(path.join(app.dir, 'src', 'f'), 'from-bind\n');
+    app.ok(['up', '-d']);
+    assert.deepEqual(inspect('opts-app-1', '.Config.Entrypoint'), ['/bin/sh', '-c']);
+    assert.equal(inspect('opts-app-1', '.Config.User'), '1234');
+    assert.equal(inspect('opts-app-1', '.Config.WorkingDir'), '/tmp');
+    assert.equal(inspect('opts-app-1', '.Config.Hostname'), 'apphost');
+    assert.deepEqual(inspect('opts-app-1', '.HostConfig.RestartPolicy'), { Name: 'on-failure', MaximumRetryCount: 3 });
+    assert.ok(Object.keys(inspect('opts-app-1', '.Config.ExposedPorts') as object).includes('9000/tcp'));
+    assert.equal((inspect('opts-app-1', '.Config.Labels') as Record<string, string>)['team'], 'core');
+    assert.deepEqual(inspect('opts-app-1', '.Config.Healthcheck'), { Test: ['CMD-SHELL', 'true'], Interval: 2e9, Timeout: 1e9, StartPeriod: 1e9, Retries: 4 });
+    const env = inspect('opts-app-1', '.Config.Env') as string[];
+    assert.ok(env.includes('FROM_FILE=file') && env.includes('OVERRIDDEN=env'), env.join(' '));
+    const mounts = (inspect('opts-app-1', '.Mounts') as Array<{ Type: string; Destination: string; RW: boolean }>).map((m) => `${m.Type}:${m.Destination}:${m.RW}`).sort();
+    assert.deepEqual(mounts, ['bind:/srv:false', 'tmpfs:/scratch:true', 'volume:/anon:true']);
+    const back = inspect('opts-app-1', '(index .NetworkSettings.Networks "opts_back").Aliases') as string[];
+    assert.deepEqual([...back].sort(), ['api', 'app', 'opts-app-1']);
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('file'); i++) logs = app.ok(['logs', '--no-log-prefix']).stdout;
+    assert.equal(logs, '1234\n/tmp\napphost\nfrom-bind\nfile env\n');
+    // `down -v` takes the anonymous volume with the container.
+    app.ok(['down', '-v', '-t', '1']);
+    assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('warns about orphans, removes them on request, and down removes networks of services gone from the file', () => {
+    const app = new ComposeDir(d, 'orph', {
+      'compose.yaml': `services:\n  keep: {image: busybox, command: ${LOOP}}\n  gone: {image: busybox, command: ${LOOP}, networks: [side]}\nnetworks: {side: {}}\n`,
+    });
+    app.ok(['up', '-d']);
+    app.write({ 'compose.yaml': `services:\n  keep: {image: busybox, command: ${LOOP}}\n` });
+    const warned = app.ok(['up', '-d']);
+    assert.match(warned.stderr, /WARN\[0000\] Found orphan containers \(\[orph-gone-1\]\) for this project\. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up\./);
+    assert.deepEqual(inventory(d).containers, ['orph-gone-1', 'orph-keep-1']);
+    app.ok(['up', '-d', '--remove-orphans', '-t', '1']);
+    assert.deepEqual(inventory(d).containers, ['orph-keep-1']);
+    assert.deepEqual(inventory(d).networks, ['orph_default', 'orph_side']);
+    app.ok(['down', '-t', '1']);
+    assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('refuses hostile files without creating anything', () => {
+    const app = new ComposeDir(d, 'hostile');
+    const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`);
+    const cases: Array<[string, RegExp]> = [
+      [`x-bomb:\n  ${laughs.join('\n  ')}\nservices:\n  a: {image: busybox}\n`, /compose\.yaml: .*alias/i],
+      ['services:\n  "../../etc": {image: busybox}\n', /services\.\.\.\/\.\.\/etc .*invalid service name/],
+      ['services:\n  a: {image: busybox}\n  a: {image: busybox}\n', /yaml: compose\.yaml: line 3: Map keys must be unique/],
+      ['services:\n  a:\n    image: busybox\n    volumes: ["data:relative/path"]\nvolumes: {data: {}}\n', /services\.a\.volumes\[0\] \(line 4\): .*the target must be an absolute path/],
+      ['services:\n  a:\n    image: busybox\n    ports: ["99999999999999999999:80"]\n', /services\.a\.ports\[0\] \(line 4\): invalid port/],
+      ['services:\n  a: {image: busybox, deploy: {replicas: -1}}\n', /services\.a\.deploy\.replicas \(line 2\): must be at least 0/],
+      ['- just\n- a list\n', /\(root\): must be a mapping/],
+    ];
+    for (const [text, want] of cases) {
+      app.write({ 'compose.yaml': text });
+      const r = app.compose(['up', '-d']);
+      assert.equal(r.code, 1, text);
+      assert.match(r.stderr, want);
+    }
+    const missingEnv = new ComposeDir(d, 'noenv', { 'compose.yaml': 'services:\n  a: {image: busybox, env_file: nope.env}\n' });
+    assert.match(missingEnv.compose(['up', '-d']).stderr, /env file .*nope\.env not found/);
+    assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
+  });
+});
