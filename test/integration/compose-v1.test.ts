@@ -38,6 +38,19 @@ describe('docker-compose (Debian, v1) against Berth', () => {
     return r;
   };
 
+  it('keeps ports and addresses of a created container reconnected before start (what v1 does to every container)', async () => {
+    const ok = (args: string[]) => assert.equal(d.docker(args).code, 0, args.join(' '));
+    ok(['network', 'create', 'recon']);
+    ok(['create', '--name', 'recon1', '--network', 'recon', '-p', '127.0.0.1:28475:80', 'busybox', 'sh', '-c', "echo recon > /i.html; httpd -f -p 80 -h / & trap 'exit 0' TERM; wait"]);
+    ok(['network', 'disconnect', 'recon', 'recon1']);
+    ok(['network', 'connect', '--alias', 'again', 'recon', 'recon1']);
+    ok(['start', 'recon1']);
+    assert.match(d.docker(['inspect', '-f', '{{.NetworkSettings.Networks.recon.IPAddress}}', 'recon1']).stdout, /^\d+\.\d+\.\d+\.\d+\n$/);
+    assert.equal(await httpGet(28475, '/i.html'), 'recon\n');
+    ok(['rm', '-f', 'recon1']);
+    ok(['network', 'rm', 'recon']);
+  });
+
   it('runs up -d, a second up, ps and down', async () => {
     v1(['up', '-d']);
     assert.equal(await httpGet(PORT), 'v1-ok\n');
