@@ -40,6 +40,9 @@ function checkProjectName(name: string): string {
   return name;
 }
 
+/** The error for a directory without a Compose file (callers with `-p` may go on without one). */
+export const NO_CONFIG = 'no configuration file provided: not found';
+
 function findFiles(opts: LoadOptions, cwd: string, env: NodeJS.ProcessEnv): string[] {
   if (opts.files?.length) return opts.files.map((f) => path.resolve(cwd, f));
   if (env['COMPOSE_FILE']) return env['COMPOSE_FILE'].split(env['COMPOSE_PATH_SEPARATOR'] ?? ':').map((f) => path.resolve(cwd, f));
@@ -48,7 +51,7 @@ function findFiles(opts: LoadOptions, cwd: string, env: NodeJS.ProcessEnv): stri
     if (found) return [found];
     if (dir === path.dirname(dir)) break;
   }
-  throw invalidArgument('no configuration file provided: not found');
+  throw invalidArgument(NO_CONFIG);
 }
 
 /** The line of the node at `p` (`services.web.ports[0]`), or of its nearest parent. */

@@ -83,7 +83,11 @@ networks: {back: {}}
     app.ok(['up', '-d', '--remove-orphans', '-t', '1']);
     assert.deepEqual(inventory(d).containers, ['orph-keep-1']);
     assert.deepEqual(inventory(d).networks, ['orph_default', 'orph_side']);
-    app.ok(['down', '-t', '1']);
+    // Without the file, `-p` finds the project by its labels.
+    const elsewhere = new ComposeDir(d, 'elsewhere');
+    assert.match(elsewhere.compose(['ps']).stderr, /no configuration file provided: not found/);
+    assert.match(elsewhere.ok(['-p', 'orph', 'ps']).stdout, /orph-keep-1/);
+    elsewhere.ok(['-p', 'orph', 'down', '-t', '1']);
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
   });
 

@@ -9,7 +9,7 @@ import { StatusError } from '../errors.js';
 import { groupAction } from '../help.js';
 import type { ComposeContext } from '../../compose/context.js';
 import { Engine } from '../../compose/engine.js';
-import { loadProject } from '../../compose/load.js';
+import { loadProject, NO_CONFIG } from '../../compose/load.js';
 import { messageOf } from '../../lib/errors.js';
 import { registerComposeImages } from './compose-images.js';
 import { registerComposeInfo } from './compose-info.js';
@@ -43,6 +43,12 @@ export function composeContext(self: Command): ComposeContext & { cli: Cli } {
     });
     return { cli, project, engine: new Engine(cli.client), out: cli.out, err: cli.err };
   } catch (e) {
+    // As with Compose, `-p NAME down|ps|logs|stop…` works without the files: the project's
+    // objects are found by their labels.
+    if (g.projectName && messageOf(e) === NO_CONFIG && /^[a-z0-9][a-z0-9_-]*$/.test(g.projectName)) {
+      const project = { name: g.projectName, workingDir: process.cwd(), configFiles: [], model: { name: g.projectName, services: {}, networks: {}, volumes: {} }, profiles: [], environment: process.env };
+      return { cli, project, engine: new Engine(cli.client), out: cli.out, err: cli.err };
+    }
     throw new StatusError(messageOf(e), 1);
   }
 }
