@@ -37,8 +37,13 @@ function healthcheck(s: ServiceConfig): Record<string, unknown> | undefined {
   };
 }
 
+/** Binds that may create their host directory go as `HostConfig.Binds`, which does. */
+function binds(s: ServiceConfig): string[] {
+  return (s.volumes ?? []).filter((v) => v.type === 'bind' && v.bind?.create_host_path).map((v) => `${v.source}:${v.target}${v.read_only ? ':ro' : ''}`);
+}
+
 function mounts(project: Project, s: ServiceConfig): Array<Record<string, unknown>> {
-  return (s.volumes ?? []).map((v) => {
+  return (s.volumes ?? []).filter((v) => !(v.type === 'bind' && v.bind?.create_host_path)).map((v) => {
     if (v.type === 'tmpfs') return { Type: 'tmpfs', Target: v.target, ReadOnly: !!v.read_only, TmpfsOptions: v.tmpfs?.size ? { SizeBytes: v.tmpfs.size } : undefined };
     if (v.type === 'bind') return { Type: 'bind', Source: v.source, Target: v.target, ReadOnly: !!v.read_only };
     return { Type: 'volume', Source: v.source ? volumeName(project, v.source) : '', Target: v.target, ReadOnly: !!v.read_only };
@@ -96,6 +101,7 @@ export function createRequest(project: Project, service: string, n: number, imag
     HostConfig: {
       NetworkMode: networkName(project, first),
       PortBindings: bindings,
+      Binds: binds(s),
       Mounts: mounts(project, s),
       RestartPolicy: opts.oneoff ? { Name: 'no' } : restartPolicy(s.restart),
     },

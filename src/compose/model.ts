@@ -19,6 +19,8 @@ export interface ServiceVolume {
   target: string;
   read_only?: boolean;
   tmpfs?: { size?: number };
+  /** Short-syntax binds create a missing host directory, as Compose's do. */
+  bind?: { create_host_path?: boolean };
 }
 
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';

@@ -125,6 +125,11 @@ function volume(v: Raw, p: string, baseDir: string): ServiceVolume {
     }
     if (type === 'bind' && !out.source) throw new ModelError(p, 'source is required for a bind mount');
     if (v['read_only'] !== undefined) out.read_only = bool(v['read_only'], `${p}.read_only`);
+    if (v['bind'] !== undefined) {
+      const b = map(v['bind'], `${p}.bind`);
+      onlyKeys(b, ['create_host_path'], `${p}.bind`);
+      if (b['create_host_path'] !== undefined) out.bind = { create_host_path: bool(b['create_host_path'], `${p}.bind.create_host_path`) };
+    }
     if (v['tmpfs'] !== undefined) {
       const t = map(v['tmpfs'], `${p}.tmpfs`);
       out.tmpfs = t['size'] === undefined ? {} : { size: int(t['size'], `${p}.tmpfs.size`) };
@@ -138,7 +143,7 @@ function volume(v: Raw, p: string, baseDir: string): ServiceVolume {
   const [src, target, mode] = parts as [string, string, string | undefined];
   if (!target.startsWith('/')) throw new ModelError(p, `invalid volume specification "${text}": the target must be an absolute path`);
   const out: ServiceVolume = /^[./~]/.test(src)
-    ? { type: 'bind', source: path.resolve(baseDir, src.replace(/^~(?=\/|$)/, process.env['HOME'] ?? '~')), target }
+    ? { type: 'bind', source: path.resolve(baseDir, src.replace(/^~(?=\/|$)/, process.env['HOME'] ?? '~')), target, bind: { create_host_path: true } }
     : { type: 'volume', source: src, target };
   if (mode !== undefined) {
     const opts = mode.split(',');

@@ -38,6 +38,7 @@ describe('compose service options', () => {
     healthcheck: {test: ["CMD-SHELL", "true"], interval: 2s, timeout: 1s, retries: 4, start_period: 1s}
     volumes:
       - ./src:/srv:ro
+      - ./made-by-up:/made
       - {type: tmpfs, target: /scratch, tmpfs: {size: 1048576}}
       - /anon
     networks:
@@ -60,7 +61,9 @@ networks: {back: {}}
     const env = inspect('opts-app-1', '.Config.Env') as string[];
     assert.ok(env.includes('FROM_FILE=file') && env.includes('OVERRIDDEN=env'), env.join(' '));
     const mounts = (inspect('opts-app-1', '.Mounts') as Array<{ Type: string; Destination: string; RW: boolean }>).map((m) => `${m.Type}:${m.Destination}:${m.RW}`).sort();
-    assert.deepEqual(mounts, ['bind:/srv:false', 'tmpfs:/scratch:true', 'volume:/anon:true']);
+    assert.deepEqual(mounts, ['bind:/made:true', 'bind:/srv:false', 'tmpfs:/scratch:true', 'volume:/anon:true']);
+    // A short-syntax bind creates its missing host directory, as with Compose.
+    assert.ok(fs.statSync(path.join(app.dir, 'made-by-up')).isDirectory());
     const back = inspect('opts-app-1', '(index .NetworkSettings.Networks "opts_back").Aliases') as string[];
     assert.deepEqual([...back].sort(), ['api', 'app', 'opts-app-1']);
     let logs = '';

@@ -88,7 +88,7 @@ volumes: {data: {}}
     ]);
     assert.deepEqual(web.volumes, [
       { type: 'volume', source: 'data', target: '/data', read_only: true },
-      { type: 'bind', source: path.join(dir, 'src'), target: '/src' },
+      { type: 'bind', source: path.join(dir, 'src'), target: '/src', bind: { create_host_path: true } },
       { type: 'volume', target: '/anon' },
       { type: 'tmpfs', target: '/tmp', tmpfs: { size: 1000 } },
     ]);
