@@ -171,3 +171,21 @@ describe('errors name the path', () => {
     assert.throws(() => loadProject({ cwd: dir, env: {}, warn: () => {} }), /no configuration file provided: not found/);
   });
 });
+
+describe('.env files', async () => {
+  const { parseDotenv } = await import('../../../src/compose/dotenv.js');
+  it('reads quotes, export, comments and bare names', () => {
+    const text = "# c\nexport A=1\nB='lit $X # not a comment'\nC=\"two\\nlines\"\nD=plain # comment\nE=\nF\n";
+    assert.deepEqual(parseDotenv(text, '.env', (k) => (k === 'F' ? 'from-env' : undefined)), { A: '1', B: 'lit $X # not a comment', C: 'two\nlines', D: 'plain', E: '', F: 'from-env' });
+  });
+  it('refuses a bad variable name with its line', () => {
+    assert.throws(() => parseDotenv('OK=1\nBAD NAME=2\n', '.env'), /failed to read \.env: line 2: unexpected character in variable name "BAD NAME"/);
+  });
+  it('takes --env-file instead of .env', () => {
+    const { p } = project({ '.env': 'IMG=wrong\n', 'other.env': 'IMG=busybox\n', 'compose.yaml': 'services: {a: {image: "${IMG}"}}\n' });
+    assert.equal(p.model.services['a']!.image, 'wrong');
+    const again = loadProject({ cwd: p.workingDir, env: {}, envFile: 'other.env', warn: () => {} });
+    assert.equal(again.model.services['a']!.image, 'busybox');
+    assert.throws(() => loadProject({ cwd: p.workingDir, env: {}, envFile: 'none.env', warn: () => {} }), /couldn't find env file/);
+  });
+});
