@@ -7,9 +7,9 @@ import { messageOf } from '../lib/errors.js';
 import { progress, type ComposeContext } from './context.js';
 import { startOrder } from './graph.js';
 import { imageName, L } from './naming.js';
-import { observe } from './planner.js';
+import { observe, type Observed } from './planner.js';
 import { removeNetworks, removeVolumes } from './resources.js';
-import { checkServices, serviceContainers } from './up.js';
+import { checkServices } from './up.js';
 
 export interface DownOptions {
   volumes?: boolean;
@@ -24,14 +24,15 @@ function stopOrder(ctx: ComposeContext, services: readonly string[]): string[] {
   return services.length ? all.filter((s) => services.includes(s)) : all;
 }
 
-/** Containers of `services` (all when empty), grouped in stop order; unknown services last. */
+/** Containers of `services` (all when empty) in stop order; those of services not in the file first. */
 async function byStopOrder(ctx: ComposeContext, services: readonly string[], oneoffToo: boolean) {
   const label = [`${L.project}=${ctx.project.name}`];
   const all = await ctx.engine.containers(label);
   const pick = all.filter((c) => (oneoffToo || c.Labels[L.oneoff] !== 'True') && (!services.length || services.includes(c.Labels[L.service] ?? '')));
   const order = stopOrder(ctx, services);
   const rank = (svc: string) => (order.includes(svc) ? order.indexOf(svc) : -1);
-  return pick.sort((a, b) => rank(a.Labels[L.service] ?? '') - rank(b.Labels[L.service] ?? '')).map(observe);
+  const svcOf = (o: Observed) => o.service;
+  return pick.map(observe).sort((a, b) => rank(svcOf(a)) - rank(svcOf(b)) || b.number - a.number);
 }
 
 export async function down(ctx: ComposeContext, opts: DownOptions): Promise<void> {
@@ -80,30 +81,28 @@ export async function stop(ctx: ComposeContext, services: string[], timeout?: nu
   }
 }
 
+/** The project's containers of `services` (all when empty) in start order, dependencies first. */
+async function byStartOrder(ctx: ComposeContext, services: readonly string[]) {
+  return (await byStopOrder(ctx, services, false)).reverse();
+}
+
 export async function start(ctx: ComposeContext, services: string[]): Promise<void> {
   checkServices(ctx, services);
-  const order = startOrder(ctx.project.model, services.length ? services : undefined).filter((s) => !services.length || services.includes(s));
-  let any = false;
-  for (const svc of order) {
-    for (const c of (await serviceContainers(ctx, svc)).map(observe)) {
-      any = true;
-      if (c.running) continue;
-      progress(ctx, 'Container', c.name, 'Starting');
-      await ctx.engine.start(c.id);
-      progress(ctx, 'Container', c.name, 'Started');
-    }
+  const list = await byStartOrder(ctx, services);
+  if (!list.length) throw new Error(services.length ? `service "${services[0]}" has no container to start` : 'no containers to start');
+  for (const c of list) {
+    if (c.running) continue;
+    progress(ctx, 'Container', c.name, 'Starting');
+    await ctx.engine.start(c.id);
+    progress(ctx, 'Container', c.name, 'Started');
   }
-  if (!any) throw new Error('service "' + (services[0] ?? '') + '" has no container to start');
 }
 
 export async function restart(ctx: ComposeContext, services: string[], timeout?: number): Promise<void> {
   checkServices(ctx, services);
-  const order = startOrder(ctx.project.model, services.length ? services : undefined).filter((s) => !services.length || services.includes(s));
-  for (const svc of order) {
-    for (const c of (await serviceContainers(ctx, svc)).map(observe)) {
-      progress(ctx, 'Container', c.name, 'Restarting');
-      await ctx.engine.restart(c.id, timeout);
-      progress(ctx, 'Container', c.name, 'Started');
-    }
+  for (const c of await byStartOrder(ctx, services)) {
+    progress(ctx, 'Container', c.name, 'Restarting');
+    await ctx.engine.restart(c.id, timeout);
+    progress(ctx, 'Container', c.name, 'Started');
   }
 }

@@ -10,6 +10,7 @@ import { L } from './naming.js';
 export interface Observed {
   id: string;
   name: string;
+  service: string;
   number: number;
   hash: string;
   image: string;
@@ -37,6 +38,7 @@ export function observe(c: { Id: string; Names: string[]; Labels: Record<string,
   return {
     id: c.Id,
     name: (c.Names[0] ?? '').replace(/^\//, ''),
+    service: c.Labels[L.service] ?? '',
     number: Number(c.Labels[L.number] ?? '0') || 0,
     hash: c.Labels[L.hash] ?? '',
     image: c.ImageID,

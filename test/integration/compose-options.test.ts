@@ -90,6 +90,10 @@ networks: {back: {}}
     const elsewhere = new ComposeDir(d, 'elsewhere');
     assert.match(elsewhere.compose(['ps']).stderr, /no configuration file provided: not found/);
     assert.match(elsewhere.ok(['-p', 'orph', 'ps']).stdout, /orph-keep-1/);
+    elsewhere.ok(['-p', 'orph', 'stop', '-t', '1']);
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'orph-keep-1']).stdout.trim(), 'exited');
+    elsewhere.ok(['-p', 'orph', 'start']);
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', 'orph-keep-1']).stdout.trim(), 'running');
     elsewhere.ok(['-p', 'orph', 'down', '-t', '1']);
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
   });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planService, type Observed } from '../../../src/compose/planner.js';
 
-const c = (number: number, over: Partial<Observed> = {}): Observed => ({ id: `id${number}`, name: `p-web-${number}`, number, hash: 'h', image: 'img', running: true, ...over });
+const c = (number: number, over: Partial<Observed> = {}): Observed => ({ id: `id${number}`, name: `p-web-${number}`, service: 'web', number, hash: 'h', image: 'img', running: true, ...over });
 const kinds = (actions: ReturnType<typeof planService>) => actions.map((a) => (a.kind === 'create' ? `create ${a.number}` : `${a.kind} ${a.container.number}`));
 
 describe('planService', () => {
