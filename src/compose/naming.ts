@@ -86,9 +86,9 @@ export function imageName(project: Project, service: string): string {
   return project.model.services[service]!.image ?? `${project.name}-${service}`;
 }
 
-/** Filters selecting the project's (service-) containers, in the API's JSON form. */
-export function projectFilter(project: string, service?: string, oneoff = false): string {
+/** Label filters selecting the project's (service-) containers, as the API's `label` filter takes them. */
+export function projectLabels(project: string, service?: string, oneoff = false): string[] {
   const label = [`${L.project}=${project}`, `${L.oneoff}=${oneoff ? 'True' : 'False'}`];
   if (service) label.push(`${L.service}=${service}`);
-  return JSON.stringify({ label });
+  return label;
 }

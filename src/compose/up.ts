@@ -1,5 +1,5 @@
 /**
- * `up`: networks and volumes first, then images, then each service in dependency order —
+ * `up`: images first, then networks and volumes, then each service in dependency order —
  * waiting for its dependencies' conditions, then converging its containers to the plan
  * (create, recreate, start, scale down). A service whose container fails to start stops the
  * run with the service and the reason named; services already started keep running and
@@ -11,10 +11,9 @@ import { aliasesOn, createRequest, serviceNetworks } from './convert.js';
 import { startOrder, withDependencies } from './graph.js';
 import { waitCondition } from './health.js';
 import { ensureImages } from './images.js';
-import { L, configHash, imageName, projectFilter } from './naming.js';
+import { L, configHash, imageName, networkName, projectLabels } from './naming.js';
 import { observe, planService, type Observed } from './planner.js';
 import { ensureNetworks, ensureVolumes } from './resources.js';
-import { networkName } from './naming.js';
 
 export interface UpOptions {
   services: string[];
@@ -28,7 +27,7 @@ export interface UpOptions {
 
 /** The project's containers (not one-off) of `service`, or of every service. */
 export async function serviceContainers(ctx: ComposeContext, service?: string) {
-  return ctx.engine.containers(JSON.parse(projectFilter(ctx.project.name, service)).label as string[]);
+  return ctx.engine.containers(projectLabels(ctx.project.name, service));
 }
 
 /** Checks that every named service exists. */
@@ -120,6 +119,13 @@ async function waitDependencies(ctx: ComposeContext, service: string): Promise<v
   }
 }
 
+/** Creates the networks and named volumes `services` use, if missing. */
+export async function ensureResources(ctx: ComposeContext, services: readonly string[]): Promise<void> {
+  const model = ctx.project.model;
+  await ensureNetworks(ctx, services.flatMap((s) => serviceNetworks(model.services[s]!)));
+  await ensureVolumes(ctx, services.flatMap((s) => (model.services[s]!.volumes ?? []).filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
+}
+
 /** Containers of the project whose service is not in the model. */
 export async function orphans(ctx: ComposeContext): Promise<Observed[]> {
   return (await serviceContainers(ctx)).filter((c) => !ctx.project.model.services[c.Labels[L.service] ?? '']).map(observe);
@@ -135,8 +141,7 @@ export async function up(ctx: ComposeContext, opts: UpOptions): Promise<string[]
   const order = startOrder(model, targets.sort()).filter((s) => targets.includes(s));
   // Images first: a pull or build that fails leaves no network or volume behind.
   const images = await ensureImages(ctx, order, { build: opts.build });
-  await ensureNetworks(ctx, order.flatMap((s) => serviceNetworks(model.services[s]!)));
-  await ensureVolumes(ctx, order.flatMap((s) => (model.services[s]!.volumes ?? []).filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
+  await ensureResources(ctx, order);
   const stray = await orphans(ctx);
   if (stray.length && opts.removeOrphans) for (const c of stray) await removeOne(ctx, c);
   else if (stray.length)

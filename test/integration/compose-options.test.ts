@@ -98,6 +98,31 @@ networks: {back: {}}
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
   });
 
+  it('runs a one-off container in a project not yet up: its networks made, its dependencies started', () => {
+    const app = new ComposeDir(d, 'oneoff', {
+      'compose.yaml': `services:
+  db: {image: busybox, command: ["sh", "-c", "echo db > /i.html; httpd -f -p 80 -h / & trap 'exit 0' TERM; wait"]}
+  tool:
+    image: busybox
+    depends_on: [db]
+    networks: [default, extra]
+networks: {extra: {}}
+`,
+    });
+    const r = app.ok(['run', '--rm', '-T', 'tool', 'sh', '-c', 'wget -q -O- http://db/i.html; ip -o -4 addr | grep -c eth']);
+    assert.equal(r.stdout, 'db\n2\n');
+    // The one-off container is gone; the dependency it started stays.
+    assert.deepEqual(inventory(d).containers, ['oneoff-db-1']);
+    assert.deepEqual(inventory(d).networks, ['oneoff_default', 'oneoff_extra']);
+    const detached = app.ok(['run', '-d', '--no-deps', 'tool', 'sleep', '30']).stdout.trim();
+    assert.match(detached, /^oneoff-tool-run-[0-9a-f]{12}$/);
+    assert.equal(d.docker(['inspect', '-f', '{{index .Config.Labels "com.docker.compose.oneoff"}} {{.Config.Image}}', detached]).stdout.trim(), 'True busybox');
+    // ps leaves one-off containers out; down removes them with the rest.
+    assert.doesNotMatch(app.ok(['ps']).stdout, /run-/);
+    app.ok(['down', '-t', '1']);
+    assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
+  });
+
   it('refuses hostile files without creating anything', () => {
     const app = new ComposeDir(d, 'hostile');
     const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];

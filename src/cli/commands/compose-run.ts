@@ -10,10 +10,10 @@ import { StatusError } from '../errors.js';
 import { attachContainer } from '../stream/attach.js';
 import { exec } from './attach-exec.js';
 import { startAndFollow, waitExitOrRemoved } from './run.js';
-import { createRequest } from '../../compose/convert.js';
+import { createRequest, serviceNetworks } from '../../compose/convert.js';
 import { ensureImages } from '../../compose/images.js';
-import { L } from '../../compose/naming.js';
-import { checkServices, serviceContainers, up } from '../../compose/up.js';
+import { imageName, L, networkName } from '../../compose/naming.js';
+import { checkServices, ensureResources, serviceContainers, up } from '../../compose/up.js';
 import { composeAction, composeContext } from './compose.js';
 
 interface ExecFlags {
@@ -90,10 +90,11 @@ export function registerComposeRun(compose: Command): void {
         checkServices(ctx, [service]);
         const deps = Object.keys(ctx.project.model.services[service]!.depends_on ?? {});
         if (flags.deps && deps.length) await up(ctx, { services: deps });
-        const image = (await ensureImages(ctx, [service])).get(service)!;
+        await ensureImages(ctx, [service]);
+        await ensureResources(ctx, [service]);
         const tty = flags.T !== false && !!ctx.cli.in.isTTY && !flags.detach;
         const name = flags.name ?? `${ctx.project.name}-${service}-run-${randomBytes(6).toString('hex')}`;
-        const { body } = createRequest(ctx.project, service, 1, image, {
+        const { body } = createRequest(ctx.project, service, 1, imageName(ctx.project, service), {
           oneoff: { name, command: cmd, entrypoint: flags.entrypoint !== undefined ? [flags.entrypoint] : undefined, tty, stdin: tty, publish: flags.servicePorts, env: flags.env },
         });
         const hc = body['HostConfig'] as Record<string, unknown>;
@@ -102,6 +103,7 @@ export function registerComposeRun(compose: Command): void {
         if (flags.workdir) body['WorkingDir'] = flags.workdir;
         if (flags.detach) Object.assign(body, { AttachStdin: false, AttachStdout: false, AttachStderr: false });
         const id = await ctx.engine.create(name, body);
+        for (const net of serviceNetworks(ctx.project.model.services[service]!).slice(1)) await ctx.engine.connect(networkName(ctx.project, net), id, []);
         if (flags.detach) {
           await ctx.engine.start(id);
           ctx.out.write(`${name}\n`);
