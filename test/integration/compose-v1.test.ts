@@ -21,6 +21,9 @@ services:
     image: busybox
     command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
     depends_on: [web]
+    volumes: ["data:/data"]
+volumes:
+  data: {}
 `;
 
 describe('docker-compose (Debian, v1) against Berth', () => {
@@ -62,7 +65,7 @@ describe('docker-compose (Debian, v1) against Berth', () => {
     assert.match(ps, /legacy_probe_1\s+.*Up/);
     // berth compose finds v1's containers by the same labels.
     assert.deepEqual(app.ok(['ps', '--services']).stdout.split('\n').filter(Boolean).sort(), ['probe', 'web']);
-    v1(['down', '-t', '1']);
+    v1(['down', '-v', '-t', '1']);
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
   });
 
@@ -78,7 +81,8 @@ describe('docker-compose (Debian, v1) against Berth', () => {
     // ...and berth compose takes them back the same way.
     app.ok(['up', '-d']);
     assert.deepEqual(inventory(d).containers, ['legacy-probe-1', 'legacy-web-1']);
-    v1(['down', '-t', '1']);
+    assert.deepEqual(inventory(d).volumes, ['legacy_data']);
+    v1(['down', '-v', '-t', '1']);
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
   });
 });
