@@ -27,6 +27,7 @@ function mergeService(base: ServiceConfig, over: ServiceConfig): ServiceConfig {
   out.expose = union(base.expose, over.expose, String);
   out.env_file = union(base.env_file, over.env_file, String);
   out.profiles = union(base.profiles, over.profiles, String);
+  for (const k of ['cap_add', 'cap_drop', 'dns', 'extra_hosts'] as const) out[k] = union(base[k], over[k], String);
   out.volumes = union<ServiceVolume>(base.volumes, over.volumes, (v) => v.target);
   for (const k of Object.keys(out) as Array<keyof ServiceConfig>) if (out[k] === undefined) delete out[k];
   return out;

@@ -63,6 +63,18 @@ export interface ServiceConfig {
   container_name?: string;
   deploy?: { replicas?: number };
   profiles?: string[];
+  stop_grace_period?: string;
+  stop_signal?: string;
+  tty?: boolean;
+  stdin_open?: boolean;
+  init?: boolean;
+  privileged?: boolean;
+  read_only?: boolean;
+  cap_add?: string[];
+  cap_drop?: string[];
+  dns?: string[];
+  /** `host:ip` entries. */
+  extra_hosts?: string[];
 }
 
 export interface NetworkConfig {

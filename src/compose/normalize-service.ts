@@ -10,6 +10,7 @@ import { ModelError, type DependsCondition, type Healthcheck, type PortConfig, t
 const SERVICE_KEYS = [
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'networks',
   'depends_on', 'healthcheck', 'restart', 'labels', 'working_dir', 'user', 'hostname', 'container_name', 'deploy', 'profiles',
+  'stop_grace_period', 'stop_signal', 'tty', 'stdin_open', 'init', 'privileged', 'read_only', 'cap_add', 'cap_drop', 'dns', 'extra_hosts',
 ] as const;
 const CONDITIONS: DependsCondition[] = ['service_started', 'service_healthy', 'service_completed_successfully'];
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
@@ -47,7 +48,26 @@ export function normalizeService(raw: Raw, p: string, baseDir: string): ServiceC
     s.deploy = d['replicas'] === undefined ? {} : { replicas: int(d['replicas'], at('deploy.replicas')) };
   }
   if (m['profiles'] !== undefined) s.profiles = strings(m['profiles'], at('profiles'));
+  if (m['stop_grace_period'] !== undefined) s.stop_grace_period = duration(m['stop_grace_period'], at('stop_grace_period'));
+  if (m['stop_signal'] !== undefined) s.stop_signal = str(m['stop_signal'], at('stop_signal'));
+  for (const k of ['tty', 'stdin_open', 'init', 'privileged', 'read_only'] as const) if (m[k] !== undefined) s[k] = bool(m[k], at(k));
+  for (const k of ['cap_add', 'cap_drop'] as const) if (m[k] !== undefined) s[k] = strings(m[k], at(k));
+  if (m['dns'] !== undefined) s.dns = typeof m['dns'] === 'string' ? [m['dns']] : strings(m['dns'], at('dns'));
+  if (m['extra_hosts'] !== undefined) s.extra_hosts = extraHosts(m['extra_hosts'], at('extra_hosts'));
   return s;
+}
+
+/** `extra_hosts` as a list (`host:ip` or `host=ip`) or a map, always `host:ip`. */
+function extraHosts(v: Raw, p: string): string[] {
+  const pairs = Array.isArray(v)
+    ? v.map((x, i) => {
+        const e = str(x, `${p}[${i}]`);
+        const sep = e.includes('=') ? e.indexOf('=') : e.indexOf(':');
+        if (sep <= 0) throw new ModelError(`${p}[${i}]`, `invalid extra host "${e}": expected HOST:IP`);
+        return [e.slice(0, sep), e.slice(sep + 1)] as const;
+      })
+    : Object.entries(map(v, p)).map(([h, ip]) => [h, scalar(ip, `${p}.${h}`)] as const);
+  return pairs.map(([h, ip]) => `${h}:${ip}`);
 }
 
 function command(v: Raw, p: string): string[] | null {
@@ -190,6 +210,12 @@ function dependsOn(v: Raw, p: string): ServiceConfig['depends_on'] {
 
 const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
+function duration(v: Raw, p: string): string {
+  const d = scalar(v, p);
+  if (!DURATION.test(d)) throw new ModelError(p, `invalid duration "${d}"`);
+  return d;
+}
+
 function healthcheck(v: Raw, p: string): Healthcheck {
   const m = map(v, p);
   onlyKeys(m, ['test', 'interval', 'timeout', 'retries', 'start_period', 'disable'], p);
@@ -200,10 +226,7 @@ function healthcheck(v: Raw, p: string): Healthcheck {
     if (!['NONE', 'CMD', 'CMD-SHELL'].includes(h.test[0] ?? '')) throw new ModelError(`${p}.test`, 'must start with NONE, CMD or CMD-SHELL');
   }
   for (const k of ['interval', 'timeout', 'start_period'] as const) {
-    if (m[k] === undefined) continue;
-    const d = scalar(m[k], `${p}.${k}`);
-    if (!DURATION.test(d)) throw new ModelError(`${p}.${k}`, `invalid duration "${d}"`);
-    h[k] = d;
+    if (m[k] !== undefined) h[k] = duration(m[k], `${p}.${k}`);
   }
   if (m['retries'] !== undefined) h.retries = int(m['retries'], `${p}.retries`);
   if (m['disable'] !== undefined) h.disable = bool(m['disable'], `${p}.disable`);

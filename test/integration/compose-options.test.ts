@@ -36,6 +36,15 @@ describe('compose service options', () => {
     expose: ["9000"]
     labels: [team=core]
     healthcheck: {test: ["CMD-SHELL", "true"], interval: 2s, timeout: 1s, retries: 4, start_period: 1s}
+    stop_grace_period: 3s
+    stop_signal: SIGINT
+    init: true
+    read_only: true
+    cap_add: [NET_ADMIN]
+    cap_drop: [MKNOD]
+    dns: 10.0.0.53
+    extra_hosts: ["db.example:10.1.2.3"]
+    tty: true
     volumes:
       - ./src:/srv:ro
       - ./made-by-up:/made
@@ -58,6 +67,16 @@ networks: {back: {}}
     assert.ok(Object.keys(inspect('opts-app-1', '.Config.ExposedPorts') as object).includes('9000/tcp'));
     assert.equal((inspect('opts-app-1', '.Config.Labels') as Record<string, string>)['team'], 'core');
     assert.deepEqual(inspect('opts-app-1', '.Config.Healthcheck'), { Test: ['CMD-SHELL', 'true'], Interval: 2e9, Timeout: 1e9, StartPeriod: 1e9, Retries: 4 });
+    assert.equal(inspect('opts-app-1', '.Config.StopTimeout'), 3);
+    assert.equal(inspect('opts-app-1', '.Config.StopSignal'), 'SIGINT');
+    assert.equal(inspect('opts-app-1', '.Config.Tty'), true);
+    assert.equal(inspect('opts-app-1', '.HostConfig.Init'), true);
+    assert.equal(inspect('opts-app-1', '.HostConfig.ReadonlyRootfs'), true);
+    assert.deepEqual(inspect('opts-app-1', '.HostConfig.CapAdd'), ['NET_ADMIN']);
+    assert.deepEqual(inspect('opts-app-1', '.HostConfig.CapDrop'), ['MKNOD']);
+    assert.deepEqual(inspect('opts-app-1', '.HostConfig.Dns'), ['10.0.0.53']);
+    assert.match(d.docker(['exec', 'opts-app-1', 'cat', '/etc/hosts']).stdout, /^10\.1\.2\.3\s+db\.example$/m);
+    assert.notEqual(d.docker(['exec', 'opts-app-1', 'touch', '/rootfs-write']).code, 0);
     const env = inspect('opts-app-1', '.Config.Env') as string[];
     assert.ok(env.includes('FROM_FILE=file') && env.includes('OVERRIDDEN=env'), env.join(' '));
     const mounts = (inspect('opts-app-1', '.Mounts') as Array<{ Type: string; Destination: string; RW: boolean }>).map((m) => `${m.Type}:${m.Destination}:${m.RW}`).sort();
@@ -68,7 +87,8 @@ networks: {back: {}}
     assert.deepEqual([...back].sort(), ['api', 'app', 'opts-app-1']);
     let logs = '';
     for (let i = 0; i < 50 && !logs.includes('file'); i++) logs = app.ok(['logs', '--no-log-prefix']).stdout;
-    assert.equal(logs, '1234\n/tmp\napphost\nfrom-bind\nfile env\n');
+    // A TTY container's output comes with the terminal's line endings.
+    assert.equal(logs.replace(/\r/g, ''), '1234\n/tmp\napphost\nfrom-bind\nfile env\n');
     // `down -v` takes the anonymous volume with the container.
     app.ok(['down', '-v', '-t', '1']);
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });

@@ -122,6 +122,14 @@ volumes: {data: {}}
     assert.throws(() => project({ 'compose.yaml': 'services: {a: {image: busybox}}\n' }, { projectName: 'Bad Name' }), /invalid project name "Bad Name"/);
   });
 
+  it('reads extra_hosts as a list or a map, and stop_grace_period as a duration', () => {
+    const { p } = project({ 'compose.yaml': 'services:\n  a: {image: busybox, extra_hosts: ["x:1.2.3.4", "y=5.6.7.8"], stop_grace_period: 1m30s}\n  b: {image: busybox, extra_hosts: {z: 9.9.9.9}}\n' });
+    assert.deepEqual(p.model.services['a']!.extra_hosts, ['x:1.2.3.4', 'y:5.6.7.8']);
+    assert.equal(p.model.services['a']!.stop_grace_period, '1m30s');
+    assert.deepEqual(p.model.services['b']!.extra_hosts, ['z:9.9.9.9']);
+    assert.match(loadError({ 'compose.yaml': 'services:\n  a: {image: busybox, stop_grace_period: soon}\n' }), /services\.a\.stop_grace_period \(line 2\): invalid duration "soon"/);
+  });
+
   it('drops services of profiles not enabled', () => {
     const { p } = project({ 'compose.yaml': 'services:\n  a: {image: busybox}\n  dbg: {image: busybox, profiles: [debug]}\n' });
     assert.deepEqual(Object.keys(p.model.services), ['a']);
