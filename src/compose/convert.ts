@@ -52,7 +52,14 @@ function mounts(project: Project, s: ServiceConfig): Array<Record<string, unknow
 
 /** The service's networks in the order they are joined (the first is given at create). */
 export function serviceNetworks(s: ServiceConfig): string[] {
+  if (s.network_mode) return [];
   return Object.keys(s.networks ?? { default: null }).sort();
+}
+
+/** `HostConfig.NetworkMode` for `network_mode:`; `service:x` joins x's first replica. */
+function networkMode(project: Project, mode: string): string {
+  const other = /^service:(.+)$/.exec(mode)?.[1];
+  return other ? `container:${project.model.services[other]?.container_name ?? containerName(project.name, other, 1)}` : mode;
 }
 
 /** Aliases a replica has on `net`: the service name, its container name and the configured ones. */
@@ -79,8 +86,7 @@ export function createRequest(project: Project, service: string, n: number, imag
     if (opts.oneoff && !opts.oneoff.publish) continue;
     (bindings[key] ??= []).push({ HostIp: p.host_ip ?? '', HostPort: p.published ?? '' });
   }
-  const nets = serviceNetworks(s);
-  const first = nets[0]!;
+  const first = serviceNetworks(s)[0];
   const labels = containerLabels(project, service, n, !!opts.oneoff);
   const body: Record<string, unknown> = {
     Image: image,
@@ -101,7 +107,7 @@ export function createRequest(project: Project, service: string, n: number, imag
     AttachStdout: !!opts.oneoff,
     AttachStderr: !!opts.oneoff,
     HostConfig: {
-      NetworkMode: networkName(project, first),
+      NetworkMode: first === undefined ? networkMode(project, s.network_mode!) : networkName(project, first),
       PortBindings: bindings,
       Binds: binds(s),
       Mounts: mounts(project, s),
@@ -114,7 +120,7 @@ export function createRequest(project: Project, service: string, n: number, imag
       Dns: s.dns,
       ExtraHosts: s.extra_hosts,
     },
-    NetworkingConfig: { EndpointsConfig: { [networkName(project, first)]: { Aliases: opts.oneoff ? [] : aliasesOn(project, service, name, first) } } },
+    NetworkingConfig: first === undefined ? undefined : { EndpointsConfig: { [networkName(project, first)]: { Aliases: opts.oneoff ? [] : aliasesOn(project, service, name, first) } } },
   };
   return { name, body };
 }

@@ -146,8 +146,14 @@ export function loadProject(opts: LoadOptions): Project {
   for (const [name, s] of Object.entries(model.services)) {
     if (s.profiles?.length && !s.profiles.some((p) => profiles.includes(p) || p === '*' || profiles.includes('*'))) delete model.services[name];
   }
-  // A service without networks joins `default`, which then exists even if not declared.
+  // A service without networks joins `default`, which then exists even if not declared;
+  // one that shares another service's namespace depends on it.
   for (const s of Object.values(model.services)) {
+    if (s.network_mode) {
+      const other = /^service:(.+)$/.exec(s.network_mode)?.[1];
+      if (other && !s.depends_on?.[other]) s.depends_on = { ...s.depends_on, [other]: { condition: 'service_started' } };
+      continue;
+    }
     s.networks ??= { default: null };
     if (s.networks['default'] !== undefined) model.networks['default'] ??= {};
   }

@@ -75,6 +75,8 @@ export interface ServiceConfig {
   dns?: string[];
   /** `host:ip` entries. */
   extra_hosts?: string[];
+  /** `host`, `none`, `service:<name>` or `container:<name>`, instead of `networks`. */
+  network_mode?: string;
 }
 
 export interface NetworkConfig {

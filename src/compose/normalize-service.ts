@@ -10,7 +10,7 @@ import { ModelError, type DependsCondition, type Healthcheck, type PortConfig, t
 const SERVICE_KEYS = [
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'networks',
   'depends_on', 'healthcheck', 'restart', 'labels', 'working_dir', 'user', 'hostname', 'container_name', 'deploy', 'profiles',
-  'stop_grace_period', 'stop_signal', 'tty', 'stdin_open', 'init', 'privileged', 'read_only', 'cap_add', 'cap_drop', 'dns', 'extra_hosts',
+  'stop_grace_period', 'stop_signal', 'tty', 'stdin_open', 'init', 'privileged', 'read_only', 'cap_add', 'cap_drop', 'dns', 'extra_hosts', 'network_mode',
 ] as const;
 const CONDITIONS: DependsCondition[] = ['service_started', 'service_healthy', 'service_completed_successfully'];
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
@@ -54,6 +54,12 @@ export function normalizeService(raw: Raw, p: string, baseDir: string): ServiceC
   for (const k of ['cap_add', 'cap_drop'] as const) if (m[k] !== undefined) s[k] = strings(m[k], at(k));
   if (m['dns'] !== undefined) s.dns = typeof m['dns'] === 'string' ? [m['dns']] : strings(m['dns'], at('dns'));
   if (m['extra_hosts'] !== undefined) s.extra_hosts = extraHosts(m['extra_hosts'], at('extra_hosts'));
+  if (m['network_mode'] !== undefined) {
+    const mode = str(m['network_mode'], at('network_mode'));
+    if (!/^(host|none|bridge|(service|container):.+)$/.test(mode)) throw new ModelError(at('network_mode'), `invalid network mode "${mode}"`);
+    if (s.networks) throw new ModelError(at('network_mode'), 'network_mode and networks cannot be combined');
+    s.network_mode = mode;
+  }
   return s;
 }
 

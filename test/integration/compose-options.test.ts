@@ -143,6 +143,28 @@ networks: {extra: {}}
     assert.deepEqual(inventory(d), { containers: [], networks: [], volumes: [] });
   });
 
+  it('shares a service\'s network namespace with network_mode: service:NAME, started after it', () => {
+    const app = new ComposeDir(d, 'shared', {
+      'compose.yaml': `services:
+  side:
+    image: busybox
+    network_mode: "service:web"
+    command: ${LOOP}
+  web: {image: busybox, command: ["sh", "-c", "echo shared-ns > /i.html; httpd -f -p 80 -h / & trap 'exit 0' TERM; wait"]}
+  lonely: {image: busybox, network_mode: none, command: ${LOOP}}
+`,
+    });
+    const r = app.ok(['up', '-d']);
+    assert.ok(r.stderr.indexOf('shared-web-1  Started') < r.stderr.indexOf('shared-side-1  Started'), r.stderr);
+    let body = '';
+    for (let i = 0; i < 30 && !body; i++) body = d.docker(['exec', 'shared-side-1', 'wget', '-q', '-O-', 'http://127.0.0.1/i.html']).stdout;
+    assert.equal(body, 'shared-ns\n');
+    assert.equal(d.docker(['exec', 'shared-lonely-1', 'sh', '-c', 'ls /sys/class/net']).stdout, 'lo\n');
+    app.ok(['down', '-t', '1']);
+    const bad = new ComposeDir(d, 'badmode', { 'compose.yaml': 'services:\n  a: {image: busybox, networks: [default], network_mode: host}\n' });
+    assert.match(bad.compose(['config']).stderr, /services\.a\.network_mode \(line 2\): network_mode and networks cannot be combined/);
+  });
+
   it('refuses hostile files without creating anything', () => {
     const app = new ComposeDir(d, 'hostile');
     const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
