@@ -1,9 +1,9 @@
 /**
- * `up`: images first, then networks and volumes, then each service in dependency order —
- * waiting for its dependencies' conditions, then converging its containers to the plan
- * (create, recreate, start, scale down). A service whose container fails to start stops the
- * run with the service and the reason named; services already started keep running and
- * later ones are not created, as with Compose.
+ * `up`: images first, then networks and volumes, then — as Compose does — every service's
+ * containers converged to the plan in dependency order (create, recreate, scale down), and
+ * only then started, each service once its dependencies meet their conditions. A container
+ * that fails to start stops the run with the service and the reason named; services already
+ * started keep running and the later ones stay created, as with Compose.
  */
 import { failedPrecondition, invalidArgument, messageOf } from '../lib/errors.js';
 import { progress, type ComposeContext } from './context.js';
@@ -71,21 +71,23 @@ async function removeOne(ctx: ComposeContext, c: Observed): Promise<void> {
   progress(ctx, 'Container', c.name, 'Removed');
 }
 
-/** Brings one service to its plan. */
-async function converge(ctx: ComposeContext, service: string, image: string, opts: UpOptions): Promise<void> {
+/**
+ * Brings one service's containers to its plan, short of starting them (Compose creates every
+ * service before starting any); returns the containers to start.
+ */
+async function converge(ctx: ComposeContext, service: string, image: string, opts: UpOptions): Promise<Array<{ id: string; name: string }>> {
   const s = ctx.project.model.services[service]!;
   const existing = (await serviceContainers(ctx, service)).map(observe);
   const replicas = opts.scale?.get(service) ?? s.deploy?.replicas ?? 1;
   if (s.container_name && replicas > 1) throw invalidArgument(`services.${service}: can't set container_name and scale the service to ${replicas} replicas`);
   const actions = planService(existing, { replicas, hash: configHash(s), image, forceRecreate: opts.forceRecreate, noRecreate: opts.noRecreate });
+  const toStart: Array<{ id: string; name: string }> = [];
   for (const a of actions) {
     if (a.kind === 'remove') await removeOne(ctx, a.container);
     else if (a.kind === 'keep') progress(ctx, 'Container', a.container.name, 'Running');
-    else if (a.kind === 'start') await startOne(ctx, service, a.container.id, a.container.name);
-    else if (a.kind === 'create') {
-      const c = await createReplica(ctx, service, a.number);
-      await startOne(ctx, service, c.id, c.name);
-    } else {
+    else if (a.kind === 'start') toStart.push(a.container);
+    else if (a.kind === 'create') toStart.push(await createReplica(ctx, service, a.number));
+    else {
       // Recreate: the old container steps aside under a temporary name, so the new one can
       // take its name; it is removed once the new one exists.
       const old = a.container;
@@ -95,9 +97,10 @@ async function converge(ctx: ComposeContext, service: string, image: string, opt
       const c = await createReplica(ctx, service, old.number);
       await ctx.engine.remove(old.id);
       progress(ctx, 'Container', old.name, 'Recreated');
-      await startOne(ctx, service, c.id, c.name);
+      toStart.push(c);
     }
   }
+  return toStart;
 }
 
 /** Waits until the dependencies of `service` meet their conditions. */
@@ -146,9 +149,13 @@ export async function up(ctx: ComposeContext, opts: UpOptions): Promise<string[]
   if (stray.length && opts.removeOrphans) for (const c of stray) await removeOne(ctx, c);
   else if (stray.length)
     ctx.err.write(`WARN[0000] Found orphan containers ([${stray.map((c) => c.name).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`);
+  const toStart = new Map<string, Array<{ id: string; name: string }>>();
+  for (const service of order) toStart.set(service, await converge(ctx, service, images.get(service)!, opts));
   for (const service of order) {
+    const pending = toStart.get(service)!;
+    if (!pending.length) continue;
     await waitDependencies(ctx, service);
-    await converge(ctx, service, images.get(service)!, opts);
+    for (const c of pending) await startOne(ctx, service, c.id, c.name);
   }
   return order;
 }
