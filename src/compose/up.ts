@@ -75,13 +75,13 @@ async function removeOne(ctx: ComposeContext, c: Observed): Promise<void> {
  * Brings one service's containers to its plan, short of starting them (Compose creates every
  * service before starting any); returns the containers to start.
  */
-async function converge(ctx: ComposeContext, service: string, image: string, opts: UpOptions): Promise<Array<{ id: string; name: string }>> {
+async function converge(ctx: ComposeContext, service: string, image: string, opts: UpOptions): Promise<Array<{ id: string; name: string; recreated?: boolean }>> {
   const s = ctx.project.model.services[service]!;
   const existing = (await serviceContainers(ctx, service)).map(observe);
   const replicas = opts.scale?.get(service) ?? s.deploy?.replicas ?? 1;
   if (s.container_name && replicas > 1) throw invalidArgument(`services.${service}: can't set container_name and scale the service to ${replicas} replicas`);
   const actions = planService(existing, { replicas, hash: configHash(s), image, forceRecreate: opts.forceRecreate, noRecreate: opts.noRecreate });
-  const toStart: Array<{ id: string; name: string }> = [];
+  const toStart: Array<{ id: string; name: string; recreated?: boolean }> = [];
   for (const a of actions) {
     if (a.kind === 'remove') await removeOne(ctx, a.container);
     else if (a.kind === 'keep') progress(ctx, 'Container', a.container.name, 'Running');
@@ -97,7 +97,7 @@ async function converge(ctx: ComposeContext, service: string, image: string, opt
       const c = await createReplica(ctx, service, old.number);
       await ctx.engine.remove(old.id);
       progress(ctx, 'Container', old.name, 'Recreated');
-      toStart.push(c);
+      toStart.push({ ...c, recreated: true });
     }
   }
   return toStart;
@@ -149,8 +149,16 @@ export async function up(ctx: ComposeContext, opts: UpOptions): Promise<string[]
   if (stray.length && opts.removeOrphans) for (const c of stray) await removeOne(ctx, c);
   else if (stray.length)
     ctx.err.write(`WARN[0000] Found orphan containers ([${stray.map((c) => c.name).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`);
-  const toStart = new Map<string, Array<{ id: string; name: string }>>();
-  for (const service of order) toStart.set(service, await converge(ctx, service, images.get(service)!, opts));
+  const toStart = new Map<string, Array<{ id: string; name: string; recreated?: boolean }>>();
+  const replaced = new Set<string>();
+  for (const service of order) {
+    // A service living in another's network namespace must follow that one's new container.
+    const host = /^service:(.+)$/.exec(model.services[service]!.network_mode ?? '')?.[1];
+    const force = opts.forceRecreate || (host !== undefined && replaced.has(host));
+    const started = await converge(ctx, service, images.get(service)!, { ...opts, forceRecreate: force });
+    if (started.some((c) => c.recreated)) replaced.add(service);
+    toStart.set(service, started);
+  }
   for (const service of order) {
     const pending = toStart.get(service)!;
     if (!pending.length) continue;

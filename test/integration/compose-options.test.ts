@@ -160,6 +160,14 @@ networks: {extra: {}}
     for (let i = 0; i < 30 && !body; i++) body = d.docker(['exec', 'shared-side-1', 'wget', '-q', '-O-', 'http://127.0.0.1/i.html']).stdout;
     assert.equal(body, 'shared-ns\n');
     assert.equal(d.docker(['exec', 'shared-lonely-1', 'sh', '-c', 'ls /sys/class/net']).stdout, 'lo\n');
+    // A change to web alone recreates the service living in its namespace too.
+    app.write({ 'compose.yaml': fs.readFileSync(path.join(app.dir, 'compose.yaml'), 'utf8').replace('shared-ns', 'shared-ns-2') });
+    const r2 = app.ok(['up', '-d']);
+    assert.match(r2.stderr, /shared-web-1 {2}Recreated/);
+    assert.match(r2.stderr, /shared-side-1 {2}Recreated/);
+    body = '';
+    for (let i = 0; i < 30 && !body; i++) body = d.docker(['exec', 'shared-side-1', 'wget', '-q', '-O-', 'http://127.0.0.1/i.html']).stdout;
+    assert.equal(body, 'shared-ns-2\n');
     app.ok(['down', '-t', '1']);
     const bad = new ComposeDir(d, 'badmode', { 'compose.yaml': 'services:\n  a: {image: busybox, networks: [default], network_mode: host}\n' });
     assert.match(bad.compose(['config']).stderr, /services\.a\.network_mode \(line 2\): network_mode and networks cannot be combined/);
