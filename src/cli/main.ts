@@ -13,6 +13,7 @@ import { formatHelp, groupAction } from './help.js';
 import { registerAttachExec } from './commands/attach-exec.js';
 import { registerBuild } from './commands/build.js';
 import { registerCommit } from './commands/commit.js';
+import { registerCompose } from './commands/compose.js';
 import { registerCp } from './commands/cp.js';
 import { registerCreate } from './commands/create.js';
 import { registerImageOps } from './commands/image-ops.js';
@@ -159,6 +160,7 @@ export function buildProgram(): BerthCommand {
   registerImagePrune(image);
 
   registerVolume(program);
+  registerCompose(program);
 
   for (const r of registrars) r(program);
   return program;

@@ -1,0 +1,172 @@
+/**
+ * `berth compose` against a real daemon, with busybox services: a web server and a client that
+ * finds it by its network alias, a published port, a named volume that outlives `down`,
+ * recreation of only the changed service, scaling, dependency conditions, `config` with
+ * interpolation, and bad files reported with their path while nothing is created.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestDaemon, type Result } from './harness.js';
+
+const STACK = `
+name: shop
+services:
+  web:
+    image: busybox
+    command: sh -c 'mkdir -p /www; [ -f /www/index.html ] || echo "hello \${GREETING:-from web}" > /www/index.html; echo started; exec httpd -f -p 80 -h /www'
+    ports: ["127.0.0.1::80"]
+    volumes: [site:/www]
+    networks:
+      default:
+        aliases: [frontend]
+    environment:
+      MODE: \${MODE:-prod}
+  client:
+    image: busybox
+    command: ["sh", "-c", "until wget -qO- http://frontend/; do sleep 0.2; done; exec sleep 3600"]
+    depends_on:
+      init: { condition: service_completed_successfully }
+      web: { condition: service_started }
+  init:
+    image: busybox
+    command: ["sh", "-c", "echo init done"]
+volumes:
+  site:
+`;
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (res) => {
+      let b = '';
+      res.on('data', (c) => (b += c));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+}
+
+describe('berth compose', () => {
+  const d = new TestDaemon('compose');
+  const dir = path.join(d.dir, 'project');
+  const file = path.join(dir, 'compose.yaml');
+  const compose = (args: string[], f = file) => d.berth(['compose', '-f', f, ...args]);
+  const ok = (r: Result, what: string) => (assert.equal(r.code, 0, `${what}: ${r.stderr}\n${r.stdout}`), r.stdout);
+  const inspect = (name: string) => JSON.parse(ok(d.docker(['inspect', name]), `inspect ${name}`))[0];
+  const until = async (what: string, cond: () => boolean) => {
+    for (const end = Date.now() + 20_000; !cond(); await new Promise((r) => setTimeout(r, 200))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  before(async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, STACK);
+    await d.start();
+  });
+  after(async () => {
+    compose(['down', '-v']);
+    await d.stop();
+  });
+
+  it('up -d starts the stack in dependency order, named and labelled as Compose does', async () => {
+    delete process.env['MODE'];
+    const r = compose(['up', '-d']);
+    ok(r, 'up');
+    const order = r.stderr.split('\n').filter((l) => / Started$/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+    assert.deepEqual(order, ['shop-init-1', 'shop-web-1', 'shop-client-1']);
+    await until('the client to reach web by its alias', () => /client-1\s+\| hello from web/.test(compose(['logs', 'client']).stdout));
+    const web = inspect('shop-web-1');
+    assert.equal(web.Config.Labels['com.docker.compose.project'], 'shop');
+    assert.equal(web.Config.Labels['com.docker.compose.service'], 'web');
+    assert.equal(web.Config.Labels['com.docker.compose.container-number'], '1');
+    assert.ok(web.Config.Env.includes('MODE=prod'));
+    assert.deepEqual(Object.keys(web.NetworkSettings.Networks), ['shop_default']);
+    assert.ok(web.NetworkSettings.Networks.shop_default.Aliases.includes('frontend'));
+    assert.equal(inspect('shop_default').Labels['com.docker.compose.network'], 'default');
+    assert.equal(JSON.parse(ok(d.docker(['volume', 'inspect', 'shop_site']), 'volume'))[0].Labels['com.docker.compose.volume'], 'site');
+    const port = Number(web.NetworkSettings.Ports['80/tcp'][0].HostPort);
+    assert.equal(await get(port), 'hello from web\n');
+    const ps = ok(compose(['ps']), 'ps');
+    assert.match(ps, /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+STATUS\s+PORTS/);
+    assert.match(ps, new RegExp(`shop-web-1 .* web .*127\\.0\\.0\\.1:${port}->80/tcp`));
+    assert.equal(ok(compose(['ps', '-a', '-q']), 'ps -a -q').trim().split('\n').length, 3);
+  });
+
+  it('up recreates only the service whose configuration changed, and scales', () => {
+    const before = Object.fromEntries(['web', 'client'].map((s) => [s, inspect(`shop-${s}-1`).Id]));
+    process.env['MODE'] = 'staging';
+    ok(compose(['up', '-d']), 'up with a changed environment');
+    delete process.env['MODE'];
+    assert.notEqual(inspect('shop-web-1').Id, before['web']);
+    assert.equal(inspect('shop-client-1').Id, before['client']);
+    assert.ok(inspect('shop-web-1').Config.Env.includes('MODE=staging'));
+    process.env['MODE'] = 'staging';
+    ok(compose(['up', '-d', '--scale', 'client=2']), 'scale');
+    assert.equal(inspect('shop-client-2').Config.Labels['com.docker.compose.container-number'], '2');
+    ok(compose(['up', '-d', '--scale', 'client=1']), 'scale down');
+    assert.notEqual(d.docker(['inspect', 'shop-client-2']).code, 0);
+    delete process.env['MODE'];
+  });
+
+  it('a named volume outlives down; down -v removes it with everything else', async () => {
+    ok(d.docker(['exec', 'shop-web-1', 'sh', '-c', 'echo kept > /www/index.html']), 'write');
+    ok(compose(['down']), 'down');
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
+    assert.notEqual(d.docker(['network', 'inspect', 'shop_default']).code, 0);
+    ok(d.docker(['volume', 'inspect', 'shop_site']), 'the volume survives down');
+    ok(compose(['up', '-d', 'web']), 'up web');
+    assert.equal(d.docker(['ps', '-q']).stdout.trim().split('\n').length, 1, 'only web (it has no dependencies)');
+    const port = Number(inspect('shop-web-1').NetworkSettings.Ports['80/tcp'][0].HostPort);
+    await until('web to answer', () => true);
+    let body = '';
+    for (let i = 0; i < 50 && body === ''; i++) body = await get(port).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 100)));
+    assert.equal(body, 'kept\n');
+    ok(compose(['down', '-v']), 'down -v');
+    assert.notEqual(d.docker(['volume', 'inspect', 'shop_site']).code, 0);
+  });
+
+  it('config resolves variables, warns about unset ones, and prints the model', () => {
+    const f = path.join(dir, 'vars.yaml');
+    fs.writeFileSync(f, 'services:\n  a:\n    image: ${IMG:-busybox}\n    command: echo ${UNSET_THING}\n    environment:\n      - X=$${Y}\n');
+    fs.writeFileSync(path.join(dir, '.env'), 'IMG=busybox:latest\n');
+    const r = compose(['config'], f);
+    ok(r, 'config');
+    assert.match(r.stderr, /WARN\[0000\] The "UNSET_THING" variable is not set\. Defaulting to a blank string\./);
+    assert.match(r.stdout, /^name: project$/m);
+    assert.match(r.stdout, /image: busybox:latest/);
+    assert.match(r.stdout, /X: \$\{Y\}/);
+    assert.equal(ok(compose(['config', '--services'], f), 'services'), 'a\n');
+    fs.rmSync(path.join(dir, '.env'));
+  });
+
+  it('bad files are refused with the path of the fault, and nothing is created', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['services:\n  web:\n    image: busybox\n    colour: red\n', /services\.web additional properties 'colour' not allowed/],
+      ['services:\n  web:\n    image: busybox\n    ports: "80:80"\n', /services\.web\.ports must be a array/],
+      ['services:\n  web:\n    image: busybox\n    ports: ["80:80", "99999:80"]\n', /services\.web\.ports\[1\]: invalid port/],
+      ['services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: [a]}\n', /dependency cycle detected: a -> b -> a/],
+      ['services:\n  a: {image: busybox, volumes: ["nope:/data"]}\n', /undefined volume "nope"/],
+      ['services:\n  a:\n    image: busybox\n   bad-indent: 1\n', /^yaml: line \d+/m],
+      ['services:\n  a: {image: busybox, secrets: [s]}\n', /services\.a\.secrets is not supported/],
+    ];
+    for (const [text, want] of cases) {
+      const f = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(f, text);
+      const r = compose(['up', '-d'], f);
+      assert.equal(r.code, 1, text);
+      assert.match(r.stderr, want, text);
+    }
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
+    assert.doesNotMatch(d.docker(['network', 'ls']).stdout, /project_default/);
+  });
+
+  it('a dependency that must be healthy is refused clearly (health checks are not run yet)', () => {
+    const f = path.join(dir, 'health.yaml');
+    fs.writeFileSync(f, 'services:\n  db: {image: busybox, command: sleep 60, healthcheck: {test: "true"}}\n  app:\n    image: busybox\n    depends_on: {db: {condition: service_healthy}}\n');
+    const r = compose(['up', '-d'], f);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /service "app" depends on "db" being healthy, but berth does not run container health checks yet/);
+    ok(compose(['down'], f), 'down');
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
+  });
+});
