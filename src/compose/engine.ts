@@ -100,7 +100,7 @@ export class Engine {
     await this.api.request('DELETE', `/volumes/${escapePath(name)}`);
   }
 
-  async inspect(id: string): Promise<{ State: { Status: string; ExitCode: number; Running: boolean } }> {
+  async inspect(id: string): Promise<{ State: { Status: string; ExitCode: number; Running: boolean; Health?: { Status: string } } }> {
     return (await this.api.request('GET', `/containers/${escapePath(id)}/json`)).json();
   }
 

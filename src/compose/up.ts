@@ -27,11 +27,13 @@ export interface UpOptions {
 /** Progress lines as Compose prints them without a terminal (` Container p-web-1  Started`). */
 export type Say = (line: string) => void;
 
+/** A Compose duration (`1m30s`, `500ms`) in nanoseconds, as the Engine API takes them. */
 const ns = (d: string | undefined) => {
   if (!d) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d);
-  if (!m) throw new ComposeError(`invalid duration "${d}"`);
-  return Math.round(Number(m[1]) * { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+  const unit = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 } as const;
+  const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  if (!parts.length || parts.map((m) => m[0]).join('') !== d) throw new ComposeError(`invalid duration "${d}"`);
+  return Math.round(parts.reduce((n, m) => n + Number(m[1]) * unit[m[2] as keyof typeof unit], 0));
 };
 
 function createBody(p: Project, s: Service, n: number, image: string, hash: string): object {
@@ -94,16 +96,25 @@ function selected(p: Project, o: UpOptions): string[] {
   return order.filter((n) => want.has(n));
 }
 
-/** Waits until `dep`'s containers meet `condition`. */
-async function waitFor(e: Engine, p: Project, dep: string, condition: string, of: string): Promise<void> {
-  const mine = (await e.containers(p.name)).filter((c) => c.Labels[L.service] === dep);
-  if (condition === 'service_healthy')
-    throw new ComposeError(`service "${of}" depends on "${dep}" being healthy, but berth does not run container health checks yet; use condition service_started or service_completed_successfully`);
-  if (condition === 'service_completed_successfully')
-    for (const c of mine) {
+/** Waits until `dep`'s containers meet `condition` (Compose's messages when they cannot). */
+async function waitFor(e: Engine, p: Project, dep: string, condition: string): Promise<void> {
+  const mine = (await e.containers(p.name)).filter((c) => c.Labels[L.service] === dep && c.Labels[L.oneoff] !== 'True');
+  for (const c of mine) {
+    const name = c.Names[0]!.slice(1);
+    if (condition === 'service_completed_successfully') {
       const code = await e.wait(c.Id);
       if (code !== 0) throw new ComposeError(`service "${dep}" didn't complete successfully: exit ${code}`);
+    } else if (condition === 'service_healthy') {
+      for (;;) {
+        const st = (await e.inspect(c.Id)).State;
+        if (!st.Health) throw new ComposeError(`container ${name} has no healthcheck configured`);
+        if (st.Health.Status === 'healthy') break;
+        if (st.Health.Status === 'unhealthy') throw new ComposeError(`dependency failed to start: container ${name} is unhealthy`);
+        if (!st.Running) throw new ComposeError(`dependency failed to start: container ${name} exited (${st.ExitCode})`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
+  }
 }
 
 export async function up(e: Engine, p: Project, o: UpOptions, say: Say): Promise<void> {
@@ -114,7 +125,7 @@ export async function up(e: Engine, p: Project, o: UpOptions, say: Say): Promise
   if (o.removeOrphans) for (const c of orphans) await removeOne(e, c, say, false);
   for (const name of selected(p, o)) {
     const s = p.services[name]!;
-    for (const [dep, d] of Object.entries(s.depends_on)) if (p.services[dep]) await waitFor(e, p, dep, d.condition, name);
+    for (const [dep, d] of Object.entries(s.depends_on)) if (p.services[dep]) await waitFor(e, p, dep, d.condition);
     await converge(e, p, s, o, existing.filter((c) => c.Labels[L.service] === name && c.Labels[L.oneoff] !== 'True'), say);
   }
 }

@@ -160,12 +160,34 @@ describe('berth compose', () => {
     assert.doesNotMatch(d.docker(['network', 'ls']).stdout, /project_default/);
   });
 
-  it('a dependency that must be healthy is refused clearly (health checks are not run yet)', () => {
+  it('depends_on service_healthy waits for the health check; an unhealthy dependency stops up', () => {
     const f = path.join(dir, 'health.yaml');
-    fs.writeFileSync(f, 'services:\n  db: {image: busybox, command: sleep 60, healthcheck: {test: "true"}}\n  app:\n    image: busybox\n    depends_on: {db: {condition: service_healthy}}\n');
+    fs.writeFileSync(
+      f,
+      [
+        'services:',
+        '  db:',
+        '    image: busybox',
+        '    command: sh -c "sleep 2; touch /ready; exec sleep 600"',
+        '    healthcheck: {test: "test -f /ready", interval: 500ms, retries: 20}',
+        '  app:',
+        '    image: busybox',
+        '    command: sleep 600',
+        '    depends_on: {db: {condition: service_healthy}}',
+        '',
+      ].join('\n'),
+    );
+    const t0 = Date.now();
+    ok(compose(['up', '-d'], f), 'up');
+    assert.ok(Date.now() - t0 >= 2000, 'app waited for db to be healthy');
+    assert.equal(inspect('project-db-1').State.Health.Status, 'healthy');
+    assert.ok(Date.parse(inspect('project-app-1').State.StartedAt) > Date.parse(inspect('project-db-1').State.Health.Log.find((l: { ExitCode: number }) => l.ExitCode === 0).Start));
+    ok(compose(['down'], f), 'down');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('test -f /ready", interval: 500ms, retries: 20', 'false", interval: 300ms, retries: 2'));
     const r = compose(['up', '-d'], f);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /service "app" depends on "db" being healthy, but berth does not run container health checks yet/);
+    assert.match(r.stderr, /dependency failed to start: container project-db-1 is unhealthy/);
+    assert.notEqual(d.docker(['inspect', 'project-app-1']).code, 0, 'app was never created');
     ok(compose(['down'], f), 'down');
     assert.equal(d.docker(['ps', '-aq']).stdout, '');
   });
