@@ -96,6 +96,10 @@ export class Engine {
     await this.api.request('DELETE', `/networks/${escapePath(name)}`);
   }
 
+  async removeImage(ref: string): Promise<void> {
+    await this.api.request('DELETE', `/images/${escapePath(ref)}`);
+  }
+
   async removeVolume(name: string): Promise<void> {
     await this.api.request('DELETE', `/volumes/${escapePath(name)}`);
   }

@@ -200,6 +200,8 @@ async function removeOne(e: Engine, c: ContainerInfo, say: Say, volumes: boolean
 export interface DownOptions {
   volumes: boolean;
   removeOrphans: boolean;
+  /** `--rmi local`: the images built for services without an `image:` name; `all`: every service image. */
+  rmi?: 'local' | 'all';
 }
 
 /** Stops and removes the project's containers, then its networks (and named volumes with -v). */
@@ -218,6 +220,15 @@ export async function down(e: Engine, p: Project, o: DownOptions, say: Say): Pro
     await e.removeNetwork(n.Name);
     say(` Network ${n.Name}  Removed`);
   }
+  if (o.rmi)
+    for (const s of Object.values(p.services)) {
+      if (o.rmi === 'local' && s.image) continue;
+      const ref = s.image ?? `${p.name}-${s.name}`;
+      if (!(await e.imageId(ref))) continue;
+      say(` Image ${ref}  Removing`);
+      await e.removeImage(ref);
+      say(` Image ${ref}  Removed`);
+    }
   if (o.volumes)
     for (const v of await e.projectVolumes(p.name)) {
       if (Object.values(p.volumes).some((x) => x.name === v.Name && x.external)) continue;

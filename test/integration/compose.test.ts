@@ -125,6 +125,32 @@ describe('berth compose', () => {
     assert.notEqual(d.docker(['volume', 'inspect', 'shop_site']).code, 0);
   });
 
+  it('build, up --build, exec, run --rm, stop/start/restart and down --rmi local', () => {
+    const b = path.join(dir, 'b');
+    fs.mkdirSync(path.join(b, 'app'), { recursive: true });
+    fs.writeFileSync(path.join(b, 'app', 'Dockerfile'), 'FROM busybox\nARG V=zero\nRUN echo "built $V" > /v.txt\nCMD ["sh", "-c", "cat /v.txt; exec sleep 600"]\n');
+    const f = path.join(b, 'compose.yaml');
+    fs.writeFileSync(f, 'services:\n  app:\n    build: {context: ./app, args: {V: one}}\n    environment: [FOO=bar]\n');
+    ok(compose(['build'], f), 'build');
+    ok(compose(['up', '-d'], f), 'up');
+    assert.equal(ok(compose(['exec', '-T', 'app', 'sh', '-c', 'echo $FOO; cat /v.txt'], f), 'exec'), 'bar\nbuilt one\n');
+    assert.equal(compose(['exec', '-T', 'app', 'sh', '-c', 'exit 3'], f).code, 3);
+    const run = compose(['run', '--rm', '-T', 'app', 'cat', '/v.txt'], f);
+    assert.equal(ok(run, 'run --rm'), 'built one\n');
+    assert.deepEqual(d.docker(['ps', '-aq', '--filter', 'label=com.docker.compose.oneoff=True']).stdout, '', 'the one-off container was removed');
+    fs.writeFileSync(f, 'services:\n  app:\n    build: {context: ./app, args: {V: two}}\n    environment: [FOO=bar]\n');
+    ok(compose(['up', '-d', '--build'], f), 'up --build');
+    assert.equal(ok(compose(['exec', '-T', 'app', 'cat', '/v.txt'], f), 'exec'), 'built two\n');
+    ok(compose(['stop'], f), 'stop');
+    assert.match(ok(compose(['ps', '-a'], f), 'ps'), /b-app-1 .* Exited/);
+    ok(compose(['start'], f), 'start');
+    ok(compose(['restart'], f), 'restart');
+    assert.match(ok(compose(['ps'], f), 'ps'), /b-app-1 .* Up/);
+    ok(compose(['down', '--rmi', 'local'], f), 'down --rmi local');
+    assert.notEqual(d.docker(['image', 'inspect', 'b-app']).code, 0);
+    ok(d.docker(['image', 'inspect', 'busybox']), 'images with a name of their own stay');
+  });
+
   it('config resolves variables, warns about unset ones, and prints the model', () => {
     const f = path.join(dir, 'vars.yaml');
     fs.writeFileSync(f, 'services:\n  a:\n    image: ${IMG:-busybox}\n    command: echo ${UNSET_THING}\n    environment:\n      - X=$${Y}\n');

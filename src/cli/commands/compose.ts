@@ -19,6 +19,7 @@ import { registryConfigHeader } from '../credentials.js';
 import { groupAction } from '../help.js';
 import { prepareContext } from './build.js';
 import { composeLogs } from './compose-logs.js';
+import { registerComposeOps } from './compose-ops.js';
 
 interface ProjectFlags {
   file?: string[];
@@ -93,9 +94,11 @@ function registerUpDown(compose: Command): void {
     .description('Stop and remove containers, networks')
     .option('-v, --volumes', 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers')
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
-    .action(async (f: { volumes?: boolean; removeOrphans?: boolean }, self: Command) => {
+    .option('--rmi <type>', 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")')
+    .action(async (f: { volumes?: boolean; removeOrphans?: boolean; rmi?: string }, self: Command) => {
       const { p, cli, engine } = projectOf(self);
-      await down(engine, p, { volumes: !!f.volumes, removeOrphans: !!f.removeOrphans }, (l) => cli.err.write(`${l}\n`)).catch((err) => {
+      if (f.rmi !== undefined && f.rmi !== 'local' && f.rmi !== 'all') throw new StatusError(`invalid value for --rmi: "${f.rmi}" (local or all)`, 1);
+      await down(engine, p, { volumes: !!f.volumes, removeOrphans: !!f.removeOrphans, ...(f.rmi ? { rmi: f.rmi as 'local' | 'all' } : {}) }, (l) => cli.err.write(`${l}\n`)).catch((err) => {
         throw fail(err);
       });
     });
@@ -149,4 +152,5 @@ export function registerCompose(program: Command): void {
   compose.action(groupAction);
   registerUpDown(compose);
   registerInfo(compose);
+  registerComposeOps(compose, { projectOf, buildService, fail });
 }
