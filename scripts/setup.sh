@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real components Berth runs (see ARCHITECTURE.md "Chosen dependencies") and test clients.
-packages=(runc conmon iptables containernetworking-plugins busybox-static tini catatonit attr iproute2 util-linux procps tmux python3-docker docker-registry skopeo etcd-server etcd-client debootstrap)
+packages=(runc conmon iptables containernetworking-plugins busybox-static tini catatonit attr iproute2 util-linux procps tmux python3-docker docker-registry skopeo etcd-server etcd-client debootstrap docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,6 +5,7 @@
  * interpolation, and bad files reported with their path while nothing is created.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -149,6 +150,29 @@ describe('berth compose', () => {
     ok(compose(['down', '--rmi', 'local'], f), 'down --rmi local');
     assert.notEqual(d.docker(['image', 'inspect', 'b-app']).code, 0);
     ok(d.docker(['image', 'inspect', 'busybox']), 'images with a name of their own stay');
+  });
+
+  it('Debian docker-compose (v1) and berth compose see and manage the same project', async (t) => {
+    if (spawnSync('docker-compose', ['version']).status !== 0) return t.skip('docker-compose is not installed');
+    const f = path.join(dir, 'interop.yaml');
+    fs.writeFileSync(f, 'services:\n  web:\n    image: busybox\n    command: httpd -f -p 80 -h /etc\n    ports: ["127.0.0.1::80"]\n');
+    const v1 = (args: string[]) => spawnSync('docker-compose', ['-f', f, '-p', 'interop', ...args], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host }, timeout: 120_000 });
+    let r = v1(['up', '-d']);
+    assert.equal(r.status, 0, r.stderr);
+    // v1 names containers with underscores; the project and service labels are the same.
+    assert.match(ok(d.berth(['compose', '-f', f, '-p', 'interop', 'ps']), 'berth compose ps'), /interop_web_1 .* web .*127\.0\.0\.1:\d+->80\/tcp/);
+    const port = Number(inspect('interop_web_1').NetworkSettings.Ports['80/tcp'][0].HostPort);
+    assert.match(await get(port).catch(() => get(port)), /404 Not Found/); // busybox httpd answered through the published port
+    ok(d.berth(['compose', '-f', f, '-p', 'interop', 'down']), 'berth compose down of a v1 project');
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
+    assert.notEqual(d.docker(['network', 'inspect', 'interop_default']).code, 0);
+    ok(d.berth(['compose', '-f', f, '-p', 'interop', 'up', '-d']), 'berth compose up');
+    r = v1(['ps']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /interop-web-1 .* Up /);
+    r = v1(['down']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
   });
 
   it('config resolves variables, warns about unset ones, and prints the model', () => {

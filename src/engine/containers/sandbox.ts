@@ -86,6 +86,20 @@ export async function prepareSandbox(svc: ContainerService, rec: ContainerRecord
   await make(svc, rec);
 }
 
+/**
+ * The namespace whose interfaces `network connect`/`disconnect` must change now: a running
+ * container's, or a created one's whose sandbox `create` already prepared (start will not plug
+ * anything in again); undefined when only the records change (they are plugged in at start).
+ */
+export async function pluggedNetns(svc: ContainerService, rec: ContainerRecord): Promise<string | undefined> {
+  const live = rec.State.Status === 'running' || rec.State.Status === 'paused';
+  if (!live) await pending.get(rec.Id)?.catch(() => undefined);
+  const ns = netnsFile(svc, rec);
+  if (!ns || live) return ns;
+  // A prepared sandbox is not prepared again at start: changes must reach its namespace now.
+  return ownsNetns(rec) && (await fs.access(ns).then(() => true, () => false)) ? ns : undefined;
+}
+
 /** Unmounts the root file system and removes the network namespace. */
 export async function releaseSandbox(svc: ContainerService, rec: ContainerRecord): Promise<void> {
   const p = pending.get(rec.Id);
