@@ -54,6 +54,7 @@ describe('berth compose', () => {
   const file = path.join(dir, 'compose.yaml');
   const compose = (args: string[], f = file) => d.berth(['compose', '-f', f, ...args]);
   const ok = (r: Result, what: string) => (assert.equal(r.code, 0, `${what}: ${r.stderr}\n${r.stdout}`), r.stdout);
+  const status = (name: string) => ok(d.docker(['ps', '-a', '--filter', `name=^${name}$`, '--format', '{{.Status}}']), 'ps').trim();
   const inspect = (name: string) => JSON.parse(ok(d.docker(['inspect', name]), `inspect ${name}`))[0];
   const until = async (what: string, cond: () => boolean) => {
     for (const end = Date.now() + 20_000; !cond(); await new Promise((r) => setTimeout(r, 200))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -172,6 +173,88 @@ describe('berth compose', () => {
     assert.match(r.stdout, /interop-web-1 .* Up /);
     r = v1(['down']);
     assert.equal(r.status, 0, r.stderr);
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
+  });
+
+  it('every service key reaches its containers; -f files merge; profiles, replicas, externals, --no-deps', () => {
+    const m = path.join(dir, 'model');
+    fs.mkdirSync(m, { recursive: true });
+    fs.writeFileSync(path.join(m, 'app.env'), 'FROM_FILE=1\nSHARED=file\n');
+    fs.writeFileSync(
+      path.join(m, 'base.yaml'),
+      [
+        'services:',
+        '  app:',
+        '    image: busybox',
+        '    entrypoint: ["sh", "-c"]',
+        '    command: ["exec sleep 600"]',
+        '    env_file: app.env',
+        '    environment: {SHARED: inline}',
+        '    working_dir: /tmp',
+        '    user: "65534"',
+        '    hostname: apphost',
+        '    labels: {tier: backend}',
+        '    restart: unless-stopped',
+        '    expose: ["7000"]',
+        '    deploy: {replicas: 2}',
+        '    networks: [ext]',
+        '    volumes: [{type: volume, source: shared, target: /data}]',
+        '  side:',
+        '    image: busybox',
+        '    command: sleep 600',
+        '    depends_on: [app]',
+        '  debug:',
+        '    image: busybox',
+        '    profiles: [debug]',
+        '    command: sleep 600',
+        'networks:',
+        '  ext: {external: true, name: outside-net}',
+        'volumes:',
+        '  shared: {external: true, name: outside-vol}',
+        '',
+      ].join('\n'),
+    );
+    fs.writeFileSync(path.join(m, 'override.yaml'), 'services:\n  app:\n    labels: {extra: "yes"}\n    environment: [ADDED=1]\n');
+    const mc = (args: string[]) => d.berth(['compose', '-f', path.join(m, 'base.yaml'), '-f', path.join(m, 'override.yaml'), '-p', 'model', ...args]);
+    let r = mc(['up', '-d']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /network outside-net declared as external, but could not be found/);
+    ok(d.docker(['network', 'create', 'outside-net']), 'network');
+    ok(d.docker(['volume', 'create', 'outside-vol']), 'volume');
+    ok(mc(['up', '-d', '--no-deps', 'side']), 'up --no-deps side');
+    assert.deepEqual(ok(d.docker(['ps', '--format', '{{.Names}}']), 'ps').trim().split('\n'), ['model-side-1']);
+    ok(mc(['up', '-d']), 'up');
+    const a = inspect('model-app-2');
+    assert.deepEqual(a.Config.Entrypoint, ['sh', '-c']);
+    assert.deepEqual(a.Config.Cmd, ['exec sleep 600']);
+    for (const e of ['FROM_FILE=1', 'SHARED=inline', 'ADDED=1']) assert.ok(a.Config.Env.includes(e), e);
+    assert.equal(a.Config.WorkingDir, '/tmp');
+    assert.equal(a.Config.User, '65534');
+    assert.equal(a.Config.Hostname, 'apphost');
+    assert.equal(a.Config.Labels.tier, 'backend');
+    assert.equal(a.Config.Labels.extra, 'yes');
+    assert.equal(a.HostConfig.RestartPolicy.Name, 'unless-stopped');
+    assert.ok('7000/tcp' in a.Config.ExposedPorts);
+    assert.deepEqual(Object.keys(a.NetworkSettings.Networks), ['outside-net']);
+    assert.equal(a.Mounts[0].Name, 'outside-vol');
+    assert.notEqual(d.docker(['inspect', 'model-debug-1']).code, 0, 'a service of an inactive profile is not started');
+    ok(d.berth(['compose', '-f', path.join(m, 'base.yaml'), '-p', 'model', '--profile', 'debug', 'up', '-d', 'debug']), 'up with --profile');
+    ok(d.docker(['inspect', 'model-debug-1']), 'debug');
+    ok(d.berth(['compose', '-f', path.join(m, 'base.yaml'), '-p', 'model', '--profile', 'debug', 'down', '-v']), 'down -v');
+    ok(d.docker(['network', 'inspect', 'outside-net']), 'an external network stays');
+    ok(d.docker(['volume', 'inspect', 'outside-vol']), 'an external volume stays');
+    ok(d.docker(['network', 'rm', 'outside-net']), 'rm network');
+    ok(d.docker(['volume', 'rm', 'outside-vol']), 'rm volume');
+  });
+
+  it('a service that fails to start is named with the reason; the services before it keep running', () => {
+    const f = path.join(dir, 'fail.yaml');
+    fs.writeFileSync(f, 'services:\n  a: {image: busybox, command: sleep 600, ports: ["127.0.0.1:39123:80"]}\n  b: {image: busybox, command: sleep 600, ports: ["127.0.0.1:39123:80"], depends_on: [a]}\n');
+    const r = compose(['up', '-d'], f);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /service "b" failed to start: .*port is already allocated/);
+    assert.match(status('project-a-1'), /^Up /);
+    ok(compose(['down'], f), 'down');
     assert.equal(d.docker(['ps', '-aq']).stdout, '');
   });
 
