@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO, TestDaemon } from './harness.js';
+import { freePort } from './registry-harness.js';
 
 process.env.DOCKER_BUILDKIT = '0';
 const SCRIPT = path.join(REPO, 'scripts/build-debian-image.sh');
@@ -29,16 +29,6 @@ function debianImage(out = DEBIAN, args: string[] = []): string {
   return out;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function get(port: number, p: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
