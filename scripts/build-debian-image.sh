@@ -3,17 +3,18 @@
 # own packages with debootstrap (lecture concept: a base image is just a root file system plus a
 # config; `docker load` takes such a tarball). Used by examples/ and the tests that build them.
 #
-# Usage: scripts/build-debian-image.sh <out.tar>
+# Usage: scripts/build-debian-image.sh <out.tar> [<reference> [<packages,…>]]
 #
-# minbase (apt, bash, coreutils, dpkg, passwd…) plus python3 (with its standard library), so the example web
-# application runs without fetching anything at build time. Downloaded packages are kept in
+# minbase (apt, bash, coreutils, dpkg, passwd…) plus python3 by default, so the example web
+# application runs without fetching anything at build time; examples/compose-counter uses the
+# same script with Flask, Redis and Nginx added (berth/debian-stack:bookworm). Downloaded packages are kept in
 # .cache/debian-debs/ so a rebuild fetches nothing. The archive is written beside <out.tar> and
 # renamed into place, so a failed run never leaves a torn tarball.
 set -euo pipefail
-out=${1:?usage: build-debian-image.sh <out.tar>}
+out=${1:?usage: build-debian-image.sh <out.tar> [<reference> [<packages,…>]]}
 repo=$(cd "$(dirname "$0")/.." && pwd)
-ref=berth/debian:bookworm
-include=python3
+ref=${2:-berth/debian:bookworm}
+include=${3:-python3}
 
 command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 

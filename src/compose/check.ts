@@ -1,6 +1,6 @@
 /**
  * Small type checks for the normaliser: each one names the field's path in its error, the
- * way Compose's schema validation does (`services.web.ports[0] must be a string or number`).
+ * way Compose's schema validation does (`services.web.ports must be a array`).
  */
 import { ModelError } from './model.js';
 
@@ -16,7 +16,8 @@ export function map(v: Raw, path: string): Record<string, unknown> {
 }
 
 export function list(v: Raw, path: string): unknown[] {
-  if (!Array.isArray(v)) throw new ModelError(path, 'must be a list');
+  // compose-go's wording, kept as users see it from Compose.
+  if (!Array.isArray(v)) throw new ModelError(path, 'must be a array');
   return v;
 }
 
@@ -54,7 +55,7 @@ export function strings(v: Raw, path: string): string[] {
 export function onlyKeys(m: Record<string, unknown>, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(m)) {
     if (k.startsWith('x-') || allowed.includes(k)) continue;
-    throw new ModelError(path ? `${path}.${k}` : k, `additional property ${k} is not allowed`);
+    throw new ModelError(path || '(root)', `additional properties '${k}' not allowed`, path ? `${path}.${k}` : k);
   }
 }
 
@@ -76,7 +77,7 @@ export function keyValues(v: Raw, path: string, allowNull: boolean): Record<stri
     });
     return out;
   }
-  if (!isMap(v)) throw new ModelError(path, 'must be a mapping or a list');
+  if (!isMap(v)) throw new ModelError(path, 'must be a mapping or a array');
   for (const [k, x] of Object.entries(v)) {
     if (x === null || x === undefined) {
       out[k] = allowNull ? null : '';

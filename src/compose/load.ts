@@ -81,14 +81,15 @@ function parseFile(file: string, env: NodeJS.ProcessEnv, warned: Set<string>, wa
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    throw invalidArgument(`yaml: ${path.basename(file)}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw invalidArgument(`yaml: line ${e.linePos?.[0]?.line ?? '?'}: ${msg} (in ${file})`);
   }
   let tree: unknown;
   try {
     // A bounded alias count refuses "billion laughs" files instead of expanding them.
     tree = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw invalidArgument(`yaml: ${path.basename(file)}: ${(e as Error).message}`);
+    throw invalidArgument(`yaml: ${(e as Error).message} (in ${file})`);
   }
   try {
     const raw = interpolateTree(tree, {
@@ -102,8 +103,8 @@ function parseFile(file: string, env: NodeJS.ProcessEnv, warned: Set<string>, wa
     return normalizeFile(raw, path.dirname(file));
   } catch (e) {
     if (!(e instanceof ModelError)) throw e;
-    const line = lineOf(doc, lc, e.path);
-    throw invalidArgument(`validating ${file}: ${e.path}${line ? ` (line ${line})` : ''}: ${e.detail}`);
+    const line = lineOf(doc, lc, e.at);
+    throw invalidArgument(`validating ${file}: ${e.message}${line ? ` (line ${line})` : ''}`);
   }
 }
 
@@ -123,7 +124,7 @@ function checkReferences(model: ComposeModel): void {
   try {
     startOrder(model);
   } catch (e) {
-    if (e instanceof ModelError) throw invalidArgument(`${e.path}: ${e.detail}`);
+    if (e instanceof ModelError) throw invalidArgument(e.message);
     throw e;
   }
 }

@@ -114,12 +114,23 @@ export interface Project {
   environment: NodeJS.ProcessEnv;
 }
 
-/** A model error with the path of the offending field (`services.web.ports[0]`). */
+/**
+ * A model error with the path of the offending field (`services.web.ports[0]`). Shape errors
+ * read as Compose's schema validation words them (`services.web.ports must be a array`,
+ * `services.web additional properties 'colour' not allowed`); value errors as
+ * `services.web.ports[0]: invalid port "x"`. `at` is where the line number is looked up,
+ * when that differs from `path` (an unknown key, reported on its parent).
+ */
 export class ModelError extends Error {
   constructor(
     readonly path: string,
     readonly detail: string,
+    readonly at: string = path,
   ) {
-    super(`${path}: ${detail}`);
+    super(ModelError.text(path, detail));
+  }
+
+  static text(path: string, detail: string): string {
+    return /^(must be|additional properties|is not supported)/.test(detail) ? `${path} ${detail}` : `${path}: ${detail}`;
   }
 }

@@ -12,12 +12,19 @@ const SERVICE_KEYS = [
   'depends_on', 'healthcheck', 'restart', 'labels', 'working_dir', 'user', 'hostname', 'container_name', 'deploy', 'profiles',
   'stop_grace_period', 'stop_signal', 'tty', 'stdin_open', 'init', 'privileged', 'read_only', 'cap_add', 'cap_drop', 'dns', 'extra_hosts', 'network_mode',
 ] as const;
+/** Keys of the Compose specification that berth compose does not implement: refused by name. */
+const UNSUPPORTED = [
+  'secrets', 'configs', 'logging', 'ulimits', 'sysctls', 'devices', 'links', 'external_links', 'pid', 'ipc', 'cgroup_parent',
+  'security_opt', 'mem_limit', 'memswap_limit', 'cpus', 'cpu_shares', 'shm_size', 'platform', 'pull_policy', 'runtime', 'scale',
+  'domainname', 'mac_address', 'volumes_from', 'tmpfs', 'group_add', 'userns_mode', 'isolation', 'labels_file', 'develop', 'extends',
+];
 const CONDITIONS: DependsCondition[] = ['service_started', 'service_healthy', 'service_completed_successfully'];
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
 
 /** Normalises `services.<name>`. */
 export function normalizeService(raw: Raw, p: string, baseDir: string): ServiceConfig {
   const m = map(raw ?? {}, p);
+  for (const k of UNSUPPORTED) if (m[k] !== undefined) throw new ModelError(`${p}.${k}`, 'is not supported by berth compose');
   onlyKeys(m, SERVICE_KEYS, p);
   const s: ServiceConfig = {};
   const at = (k: string) => `${p}.${k}`;

@@ -170,7 +170,7 @@ networks: {extra: {}}
     assert.equal(body, 'shared-ns-2\n');
     app.ok(['down', '-t', '1']);
     const bad = new ComposeDir(d, 'badmode', { 'compose.yaml': 'services:\n  a: {image: busybox, networks: [default], network_mode: host}\n' });
-    assert.match(bad.compose(['config']).stderr, /services\.a\.network_mode \(line 2\): network_mode and networks cannot be combined/);
+    assert.match(bad.compose(['config']).stderr, /services\.a\.network_mode: network_mode and networks cannot be combined \(line 2\)/);
   });
 
   it('refuses hostile files without creating anything', () => {
@@ -178,13 +178,13 @@ networks: {extra: {}}
     const laughs = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 12; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`);
     const cases: Array<[string, RegExp]> = [
-      [`x-bomb:\n  ${laughs.join('\n  ')}\nservices:\n  a: {image: busybox}\n`, /compose\.yaml: .*alias/i],
-      ['services:\n  "../../etc": {image: busybox}\n', /services\.\.\.\/\.\.\/etc .*invalid service name/],
-      ['services:\n  a: {image: busybox}\n  a: {image: busybox}\n', /yaml: compose\.yaml: line 3: Map keys must be unique/],
-      ['services:\n  a:\n    image: busybox\n    volumes: ["data:relative/path"]\nvolumes: {data: {}}\n', /services\.a\.volumes\[0\] \(line 4\): .*the target must be an absolute path/],
-      ['services:\n  a:\n    image: busybox\n    ports: ["99999999999999999999:80"]\n', /services\.a\.ports\[0\] \(line 4\): invalid port/],
-      ['services:\n  a: {image: busybox, deploy: {replicas: -1}}\n', /services\.a\.deploy\.replicas \(line 2\): must be at least 0/],
-      ['- just\n- a list\n', /\(root\): must be a mapping/],
+      [`x-bomb:\n  ${laughs.join('\n  ')}\nservices:\n  a: {image: busybox}\n`, /alias.*compose\.yaml/i],
+      ['services:\n  "../../etc": {image: busybox}\n', /services\.\.\.\/\.\.\/etc: invalid service name/],
+      ['services:\n  a: {image: busybox}\n  a: {image: busybox}\n', /yaml: line 3: Map keys must be unique/],
+      ['services:\n  a:\n    image: busybox\n    volumes: ["data:relative/path"]\nvolumes: {data: {}}\n', /services\.a\.volumes\[0\]: .*the target must be an absolute path \(line 4\)/],
+      ['services:\n  a:\n    image: busybox\n    ports: ["99999999999999999999:80"]\n', /services\.a\.ports\[0\]: invalid port .*\(line 4\)/],
+      ['services:\n  a: {image: busybox, deploy: {replicas: -1}}\n', /services\.a\.deploy\.replicas must be at least 0 \(line 2\)/],
+      ['- just\n- a list\n', /\(root\) must be a mapping/],
     ];
     for (const [text, want] of cases) {
       app.write({ 'compose.yaml': text });

@@ -146,12 +146,12 @@ describe('compose', () => {
   it('refuses bad input with the path of the field and creates nothing', () => {
     const bad = new ComposeDir(d, 'bad');
     const cases: Array<[string, RegExp]> = [
-      ['services:\n  web:\n    image: busybox\n    ports:\n      - "80:http"\n', /services\.web\.ports\[0\] \(line 5\): invalid port "http"/],
-      ['services:\n  web:\n    image: busybox\n    restart: sometimes\n', /services\.web\.restart \(line 4\): invalid restart policy "sometimes"/],
-      ['services:\n  web:\n    image: busybox\n    volumes: [{type: nfs, target: /x}]\n', /services\.web\.volumes\[0\]\.type \(line 4\): invalid mount type "nfs"/],
-      ['services:\n  web:\n    imgae: busybox\n', /services\.web\.imgae \(line 3\): additional property imgae is not allowed/],
+      ['services:\n  web:\n    image: busybox\n    ports:\n      - "80:http"\n', /services\.web\.ports\[0\]: invalid port "http" \(line 5\)/],
+      ['services:\n  web:\n    image: busybox\n    restart: sometimes\n', /services\.web\.restart: invalid restart policy "sometimes" \(line 4\)/],
+      ['services:\n  web:\n    image: busybox\n    volumes: [{type: nfs, target: /x}]\n', /services\.web\.volumes\[0\]\.type: invalid mount type "nfs" \(line 4\)/],
+      ['services:\n  web:\n    imgae: busybox\n', /services\.web additional properties 'imgae' not allowed \(line 3\)/],
       ['services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: {a: {condition: service_healthy}}}\n', /dependency cycle detected: a -> b -> a/],
-      ['services:\n  web:\n    image: busybox\n    environment: 5\n', /services\.web\.environment \(line 4\): must be a mapping or a list/],
+      ['services:\n  web:\n    image: busybox\n    environment: 5\n', /services\.web\.environment must be a mapping or a array \(line 4\)/],
     ];
     for (const [text, want] of cases) {
       bad.write({ 'compose.yaml': text });

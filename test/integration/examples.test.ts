@@ -12,19 +12,23 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO, TestDaemon } from './harness.js';
+import { freePort } from './registry-harness.js';
 
 process.env.DOCKER_BUILDKIT = '0';
 const SCRIPT = path.join(REPO, 'scripts/build-debian-image.sh');
 const DEBIAN = path.join(REPO, '.cache/images/debian.tar');
 const WEBAPP = path.join(REPO, 'examples/webapp');
+const STACK = path.join(REPO, '.cache/images/debian-stack.tar');
+const COUNTER = path.join(REPO, 'examples/compose-counter/compose.yaml');
 
-/** The Debian base image tarball, made (or remade after the script changed) when needed. */
-function debianImage(): string {
-  if (fs.existsSync(DEBIAN) && fs.statSync(DEBIAN).mtimeMs >= fs.statSync(SCRIPT).mtimeMs) return DEBIAN;
-  const r = spawnSync('bash', [SCRIPT, DEBIAN], { encoding: 'utf8', timeout: 15 * 60_000 });
+/** A Debian image tarball from scripts/build-debian-image.sh, made (or remade after the script changed) when needed. */
+function debianImage(out = DEBIAN, args: string[] = []): string {
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(SCRIPT).mtimeMs) return out;
+  const r = spawnSync('bash', [SCRIPT, out, ...args], { encoding: 'utf8', timeout: 15 * 60_000 });
   assert.equal(r.status, 0, `build-debian-image.sh: ${r.stderr}${r.stdout}`);
-  return DEBIAN;
+  return out;
 }
+
 
 function get(port: number, p: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -101,5 +105,29 @@ describe('examples: Debian base image and the web application', () => {
     const other = ok(d.docker(['build', '--build-arg', 'APP_USER=web', '-t', 'webapp:web', WEBAPP]), 'build with --build-arg');
     assert.doesNotMatch(other.split('Step 3/')[1] ?? '', /^[^\n]*\n ---> Using cache/);
     assert.equal(ok(d.docker(['run', '--rm', 'webapp:web', 'id', '-un']), 'run').trim(), 'web');
+  });
+
+  it('the Compose example: Flask counting visits in Redis behind Nginx, on the Debian images', async () => {
+    const stack = debianImage(STACK, ['berth/debian-stack:bookworm', 'python3,python3-flask,python3-redis,redis-server,nginx-light']);
+    ok(d.berth(['load', '-i', stack]), 'load the stack image');
+    const port = await freePort();
+    process.env['COUNTER_PORT'] = String(port);
+    try {
+      const up = d.berth(['compose', '-f', COUNTER, 'up', '-d', '--build']);
+      ok(up, 'compose up');
+      // nginx waited for web's health check, which needs Redis: all three answer in order.
+      assert.match(up.stderr, /Container counter-web-1 {2}Started[\s\S]*Container counter-nginx-1 {2}Started/);
+      const first = await getWhenUp(port, '/');
+      assert.equal(first.status, 200, first.body);
+      const n = Number(/visited (\d+) times/.exec(first.body)?.[1]);
+      assert.ok(n >= 1, first.body);
+      const second = await get(port, '/');
+      assert.match(second.body, new RegExp(`^Hello from Flask on \\w+! This page has been visited ${n + 1} times\\.\\n$`));
+      assert.match(ok(d.berth(['compose', '-f', COUNTER, 'ps']), 'ps'), /counter-nginx-1 .* nginx .*:\d+->80\/tcp/);
+    } finally {
+      delete process.env['COUNTER_PORT'];
+      ok(d.berth(['compose', '-f', COUNTER, 'down', '-v', '--rmi', 'local']), 'compose down');
+    }
+    assert.equal(d.docker(['ps', '-aq']).stdout, '');
   });
 });

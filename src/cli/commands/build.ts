@@ -17,7 +17,7 @@ import { humanSize } from '../format/units.js';
 import { readAll } from '../client.js';
 import { registryConfigHeader } from '../credentials.js';
 
-interface BuildFlags {
+export interface BuildFlags {
   tag?: string[];
   file?: string;
   buildArg?: string[];
@@ -52,7 +52,7 @@ export function labelsOf(list: string[] = []): Record<string, string> {
 const isArchive = (b: Buffer) => (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) || (b.length >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar');
 
 /** The context tar and the Dockerfile name inside it. */
-async function prepareContext(ctx: string, flags: BuildFlags, stdin: Readable): Promise<{ body: Readable; dockerfile: string }> {
+export async function prepareContext(ctx: string, flags: BuildFlags, stdin: Readable): Promise<{ body: Readable; dockerfile: string }> {
   if (ctx === '-') {
     if (flags.file === '-') throw new StatusError("invalid argument: can't use stdin for both build context and dockerfile", 1);
     const data = await readAll(stdin);

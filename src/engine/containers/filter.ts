@@ -30,6 +30,8 @@ export function listContainers(svc: ContainerService, opts: { all: boolean; limi
     if (f.name && !f.name.some((n) => new RegExp(n.replace(/^\//, '')).test(r.Name.slice(1)))) return false;
     if (f.id && !f.id.some((p) => r.Id.startsWith(p))) return false;
     if (f.label && !f.label.every((l) => labelMatch(r.Config.Labels ?? {}, l))) return false;
+    // Docker's health filter: starting, healthy, unhealthy, or none (no health check).
+    if (f.health && !f.health.includes(r.State.Health?.Status ?? 'none')) return false;
     if (f.exited && !(status === 'exited' && f.exited.map(Number).includes(r.State.ExitCode))) return false;
     if (f.ancestor && !ancestors.some((a) => a === r.ImageId || a === r.ImageRef)) return false;
     // A volume by name (a bind by its host path) or any mount by its destination, as Docker matches them.

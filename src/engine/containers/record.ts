@@ -9,6 +9,7 @@ import type { PortMapping } from '../network/ports.js';
 import type { EndpointRecord, PortMap } from '../network/record.js';
 import type { MountPoint } from './mount-spec.js';
 import type { Status } from './state.js';
+import type { HealthState } from '../health/config.js';
 
 /** Docker's container `Config` (the fields Berth reads; others are kept as sent). */
 export interface ContainerConfig {
@@ -62,6 +63,7 @@ export interface HostConfig {
   [key: string]: unknown;
 }
 
+
 export interface ContainerState {
   Status: Status;
   Pid: number;
@@ -74,6 +76,8 @@ export interface ContainerState {
   FinishedAt: string;
   /** True when a user stopped it (restart policies `unless-stopped` and daemon restart care). */
   ManuallyStopped: boolean;
+  /** The health check's state while it has one (health/monitor.ts). */
+  Health?: HealthState;
 }
 
 export interface ContainerRecord {

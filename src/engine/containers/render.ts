@@ -14,7 +14,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const st = rec.State;
   switch (st.Status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(st.StartedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Health ? (st.Health.Status === 'starting' ? ' (health: starting)' : ` (${st.Health.Status})`) : ''}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(st.StartedAt))} (Paused)`;
     case 'restarting':
@@ -61,6 +61,7 @@ export async function inspectView(svc: ContainerService, rec: ContainerRecord, w
       Status: st.Status, Running: st.Status === 'running' || st.Status === 'paused', Paused: st.Status === 'paused',
       Restarting: st.Status === 'restarting', OOMKilled: st.OOMKilled, Dead: st.Status === 'dead', Pid: st.Pid,
       ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+      ...(st.Health ? { Health: st.Health } : {}),
     },
     Image: rec.ImageId,
     ResolvConfPath: dirs.file(rec.Id, 'resolv.conf'),

@@ -87,20 +87,17 @@ export async function prepareSandbox(svc: ContainerService, rec: ContainerRecord
 }
 
 /**
- * Undoes the network half of a sandbox that `create` prepared for a container that has not
- * started: `network connect`/`disconnect` change what it must be plugged into, and `start`
- * then makes the namespace again with the networks as they are by then (published ports on
- * the first one), instead of finding a stale one ready.
+ * The namespace whose interfaces `network connect`/`disconnect` must change now: a running
+ * container's, or a created one's whose sandbox `create` already prepared (start will not plug
+ * anything in again); undefined when only the records change (they are plugged in at start).
  */
-export async function discardPreparedNetwork(svc: ContainerService, rec: ContainerRecord): Promise<void> {
-  const p = pending.get(rec.Id);
-  if (!p) return;
-  pending.delete(rec.Id);
-  await p.catch(() => undefined);
-  const ns = ownsNetns(rec) ? netnsFile(svc, rec) : undefined;
-  if (!ns) return;
-  svc.opts.network?.detach(rec);
-  await svc.opts.host.removeNetns(ns);
+export async function pluggedNetns(svc: ContainerService, rec: ContainerRecord): Promise<string | undefined> {
+  const live = rec.State.Status === 'running' || rec.State.Status === 'paused';
+  if (!live) await pending.get(rec.Id)?.catch(() => undefined);
+  const ns = netnsFile(svc, rec);
+  if (!ns || live) return ns;
+  // A prepared sandbox is not prepared again at start: changes must reach its namespace now.
+  return ownsNetns(rec) && (await fs.access(ns).then(() => true, () => false)) ? ns : undefined;
 }
 
 /** Unmounts the root file system and removes the network namespace. */

@@ -29,6 +29,8 @@ import { EventLog, type EngineEvent } from '../events/log.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { pullHandler, registerDistributionRoutes } from '../api/routes/distribution.js';
 import { RegistryService, type RegistryOptions } from '../registry/service.js';
+import type { HealthConfig } from '../health/config.js';
+import { HealthMonitor } from '../health/monitor.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { runningVolumeUsers, volumeUsers } from '../containers/mounts.js';
@@ -112,13 +114,22 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await restore(svc);
   await volumes.adopt(runningVolumeUsers(svc));
   await importDroppedImages(images, path.join(o.dataRoot, 'images-import'));
+  const execs = new ExecService(svc);
+  const health = new HealthMonitor(svc, execs, (id) => {
+    try {
+      return images.resolve(id).config.config?.Healthcheck as HealthConfig | undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  health.adopt(svc.all());
   const builds = await BuildService.open({ images, containers: svc, host: realHost, workDir: path.join(o.dataRoot, 'build'), mountDir: path.join(o.execRoot, 'build'), pull: (name, auths, out, signal) => registry.pullByName(name, auths, out, signal) });
 
   const api = new ApiServer();
   registerSystemRoutes(api, svc, { dataRoot: o.dataRoot, runtime: o.runtime, imageCount: () => images.list().length, liveRestore: o.liveRestore, daemonId, registryConfig: () => registry.info() });
   registerEventRoutes(api.router, events);
   registerStatsRoutes(api.router, svc);
-  registerExecRoutes(api, svc, new ExecService(svc));
+  registerExecRoutes(api, svc, execs);
   registerNetworkRoutes(api.router, svc, network, endpoints);
   registerArchiveRoutes(api.router, svc);
   registerVolumeRoutes(api.router, volumes);
@@ -154,6 +165,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await api.close();
       // Builds are cancelled first: their step containers and mounts go before containers stop.
       await builds.close();
+      health.close();
       if (!o.liveRestore) {
         // Like dockerd without live-restore: containers stop with the daemon. A shutdown is not a
         // stop by hand, so restart policies still apply to them at the next start.

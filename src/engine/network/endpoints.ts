@@ -135,9 +135,23 @@ export class Endpoints {
     while (used.has(`eth${i}`)) i++;
     ep.IfName = `eth${i}`;
     ep.EndpointID = randomBytes(32).toString('hex');
-    const runtimeConfig = ep.IPAMConfig?.IPv4Address ? { ips: [`${ep.IPAMConfig.IPv4Address}/${parseCidr(net.IPAM.Config[0]!.Subnet).bits}`] } : {};
-    fillEndpoint(ep, await addNetworkList(this.host, networkList(net, this.dataRoot), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }));
-    c.Networks = { ...(c.Networks ?? {}), [name]: ep };
+    // Published ports follow the container's external connectivity: an endpoint joining a
+    // container that has none (its first network was disconnected) takes them over.
+    let portMappings: PortMapping[] | undefined;
+    const wantsPorts = Object.keys(c.HostConfig.PortBindings ?? {}).length > 0 || !!c.HostConfig.PublishAllPorts;
+    if (wantsPorts && !c.PortMappings?.length) {
+      const { mappings, ports } = await allocatePorts(c.HostConfig.PortBindings, c.Config.ExposedPorts, !!c.HostConfig.PublishAllPorts, this.portsInUse(c.Id));
+      c.Ports = ports;
+      c.PortMappings = mappings;
+      portMappings = mappings;
+    }
+    const runtimeConfig = {
+      ...(portMappings?.length ? { portMappings: cniPorts(portMappings) } : {}),
+      ...(ep.IPAMConfig?.IPv4Address ? { ips: [`${ep.IPAMConfig.IPv4Address}/${parseCidr(net.IPAM.Config[0]!.Subnet).bits}`] } : {}),
+    };
+    fillEndpoint(ep, await addNetworkList(this.host, networkList(net, this.dataRoot, !!portMappings?.length), { containerId: c.Id, netns, ifName: ep.IfName, runtimeConfig }));
+    // Ports travel with the endpoint that carries them, first in the map (see disconnect).
+    c.Networks = portMappings?.length ? { [name]: ep, ...(c.Networks ?? {}) } : { ...(c.Networks ?? {}), [name]: ep };
   }
 
   /** Disconnects a container from one network (`network disconnect`). */

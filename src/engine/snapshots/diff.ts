@@ -20,6 +20,9 @@ export interface Change {
 
 /** Directories under `upper` marked opaque (trusted.overlay.opaque=y). */
 export async function opaqueDirs(upper: string, host: Host): Promise<Set<string>> {
+  // Only directories can be opaque (never the upper root): with none, there is nothing to ask.
+  const top = await fs.readdir(upper, { withFileTypes: true }).catch(() => []);
+  if (!top.some((e) => e.isDirectory())) return new Set();
   // Node cannot read xattrs; getfattr prints only files that carry the matching attribute.
   let out = '';
   try {

@@ -1,7 +1,7 @@
 /** Docker Engine API routes for networks: create, list, inspect, remove, prune, connect, disconnect. */
 import { invalidArgument, messageOf } from '../../../lib/errors.js';
 import type { ContainerService } from '../../containers/service.js';
-import { discardPreparedNetwork, netnsFile } from '../../containers/sandbox.js';
+import { pluggedNetns } from '../../containers/sandbox.js';
 import { writeEtcFiles } from '../../containers/start.js';
 import type { EndpointRequest, Endpoints } from '../../network/endpoints.js';
 import type { NetworkRecord } from '../../network/record.js';
@@ -86,11 +86,10 @@ export function registerNetworkRoutes(r: Router, svc: ContainerService, nets: Ne
     const n = nets.get(ctx.params.id!);
     const c = svc.get(body.Container ?? '');
     await svc.withLock(c.Id, async () => {
-      const live = ['running', 'paused'].includes(c.State.Status);
-      if (!live) await discardPreparedNetwork(svc, c);
-      await eps.connect(c, n.Id, body.EndpointConfig, live ? netnsFile(svc, c) : undefined);
+      const ns = await pluggedNetns(svc, c);
+      await eps.connect(c, n.Id, body.EndpointConfig, ns);
       await svc.save(c);
-      if (live) await writeEtcFiles(svc, c);
+      if (ns && c.State.Status !== 'created') await writeEtcFiles(svc, c);
     });
     event('connect', n, { container: c.Id });
     sendEmpty(ctx.res, 200);
@@ -100,11 +99,10 @@ export function registerNetworkRoutes(r: Router, svc: ContainerService, nets: Ne
     const n = nets.get(ctx.params.id!);
     const c = svc.get(body.Container ?? '');
     await svc.withLock(c.Id, async () => {
-      const live = ['running', 'paused'].includes(c.State.Status);
-      if (!live) await discardPreparedNetwork(svc, c);
-      await eps.disconnect(c, n.Id, live ? netnsFile(svc, c) : undefined);
+      const ns = await pluggedNetns(svc, c);
+      await eps.disconnect(c, n.Id, ns);
       await svc.save(c);
-      if (live) await writeEtcFiles(svc, c);
+      if (ns && c.State.Status !== 'created') await writeEtcFiles(svc, c);
     });
     event('disconnect', n, { container: c.Id });
     sendEmpty(ctx.res, 200);
