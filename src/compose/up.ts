@@ -112,7 +112,7 @@ async function waitDependencies(ctx: ComposeContext, service: string): Promise<v
       if (condition === 'service_started') continue;
       progress(ctx, 'Container', c.name, 'Waiting');
       try {
-        await waitCondition(ctx, c.id, c.name, dep, condition, ctx.project.model.services[dep]!.healthcheck);
+        await waitCondition(ctx, c.id, c.name, dep, condition);
       } catch (e) {
         progress(ctx, 'Container', c.name, 'Error');
         throw failedPrecondition(`dependency failed to start: ${messageOf(e)}`);

@@ -75,6 +75,19 @@ describe('compose depends_on', () => {
     app.ok(['down', '-t', '1']);
   });
 
+  it('fails up when a service_healthy dependency has no health check', () => {
+    const app = new ComposeDir(d, 'nocheck', {
+      'compose.yaml': `services:
+  db: {image: busybox, command: ${LOOP}}
+  app: {image: busybox, command: ${LOOP}, depends_on: {db: {condition: service_healthy}}}
+`,
+    });
+    const r = app.compose(['up', '-d']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /dependency failed to start: container nocheck-db-1 has no healthcheck configured/);
+    app.ok(['down', '-t', '1']);
+  });
+
   it('fails up when a job exits non-zero', () => {
     const app = new ComposeDir(d, 'job', {
       'compose.yaml': `services:
