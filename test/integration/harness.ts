@@ -168,8 +168,19 @@ function networkLeaks(dir: string, tag: string): string[] {
         subnets.push([ipNum(ip!), 2 ** (32 - Number(bits))]);
       }
     }
+  // A subnet we released may already be another daemon's (claimed in /run/berth-subnets by
+  // another data root): rules in it are that daemon's, not leftovers of ours.
+  const claims = '/run/berth-subnets';
+  const foreign: Array<[number, number]> = [];
+  if (fs.existsSync(claims))
+    for (const c of fs.readdirSync(claims)) {
+      const owner = path.join(claims, c, 'owner');
+      const m = /^(\d+\.\d+\.\d+\.\d+)_(\d+)$/.exec(c);
+      if (m && fs.existsSync(owner) && !fs.readFileSync(owner, 'utf8').startsWith(dir)) foreign.push([ipNum(m[1]!), 2 ** (32 - Number(m[2]))]);
+    }
+  const inAny = (ip: string, nets: Array<[number, number]>) => nets.some(([base, size]) => ipNum(ip) >= base && ipNum(ip) < base + size);
   // A rule naming an address of our subnets (a container's NAT or forward rule) outlived its container.
-  const ours = (rule: string) => (rule.match(/\b\d+\.\d+\.\d+\.\d+\b/g) ?? []).some((ip) => subnets.some(([base, size]) => ipNum(ip) >= base && ipNum(ip) < base + size));
+  const ours = (rule: string) => (rule.match(/\b\d+\.\d+\.\d+\.\d+\b/g) ?? []).some((ip) => inAny(ip, subnets) && !inAny(ip, foreign));
   for (const b of new Set(bridges)) if (fs.existsSync(`/sys/class/net/${b}`)) out.push(`link ${b}`);
   // Read under the daemons' iptables lock: a dump taken while another daemon changes the
   // ruleset can print one chain's rule under another (deleted) chain's name.
@@ -179,7 +190,6 @@ function networkLeaks(dir: string, tag: string): string[] {
   const declared = new Set(rules.filter((r) => r.startsWith(':')).map((r) => r.slice(1).split(' ')[0]));
   const consistent = (r: string) => !r.startsWith('-A ') || declared.has(r.split(' ')[1]!);
   for (const r of rules) if ((r.includes(tag) || bridges.some((b) => r.includes(b)) || ours(r)) && consistent(r)) out.push(`iptables ${r}`);
-  const claims = '/run/berth-subnets';
   if (fs.existsSync(claims))
     for (const c of fs.readdirSync(claims)) {
       const owner = path.join(claims, c, 'owner');

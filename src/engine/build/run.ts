@@ -8,7 +8,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { messageOf } from '../../lib/errors.js';
 import { createContainer } from '../containers/create.js';
-import { killContainer, processExit } from '../containers/lifecycle.js';
+import { killContainer, waitContainer } from '../containers/lifecycle.js';
 import { followLog } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { removeByRequest } from '../containers/remove.js';
@@ -54,14 +54,13 @@ export async function runStep(svc: ContainerService, req: RunRequest, keepFailed
   req.write(` ---> Running in ${short(Id)}\n`);
   const decoder = new StringDecoder('utf8');
   const follower = followLog(svc.store.dirs.logFile(Id), 0, (e) => req.write(decoder.write(e.data)));
-  // The layer can be committed as soon as the process ended; the release goes on meanwhile.
-  const exited = processExit(svc, rec);
+  const exited = waitContainer(svc, rec, 'next-exit');
   const cancel = () => void killContainer(svc, rec).catch(() => undefined);
   req.signal?.addEventListener('abort', cancel);
   let failure: Error | undefined;
   try {
     await svc.withLock(Id, () => startContainer(svc, rec));
-    const StatusCode = await exited;
+    const { StatusCode } = await exited;
     if (req.signal?.aborted) failure = new Error('Build cancelled');
     else if (StatusCode !== 0) failure = new StepFailure(`The command '${req.cmd.join(' ')}' returned a non-zero code: ${StatusCode}`, StatusCode);
   } catch (err) {

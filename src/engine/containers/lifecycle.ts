@@ -132,24 +132,6 @@ export async function unpauseContainer(svc: ContainerService, rec: ContainerReco
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 /** Docker's wait: resolves with the exit code once `condition` holds. */
-/**
- * Resolves with the exit code as soon as the container's process has ended and its output is
- * all in the log — before the runtime state, mounts and network are released (a build commits
- * the step's layer meanwhile; `wait` keeps Docker's order and waits for the release).
- */
-export function processExit(svc: ContainerService, rec: ContainerRecord): Promise<number> {
-  return new Promise((resolve) => {
-    const on = (id: string, code?: number) => {
-      if (id !== rec.Id) return;
-      svc.off('process-exit', on);
-      svc.off('destroy', on);
-      resolve(code ?? rec.State.ExitCode);
-    };
-    svc.on('process-exit', on);
-    svc.on('destroy', on);
-  });
-}
-
 export function waitContainer(svc: ContainerService, rec: ContainerRecord, condition: WaitCondition): Promise<{ StatusCode: number; Error: null | { Message: string } }> {
   const result = () => ({ StatusCode: rec.State.ExitCode, Error: null });
   if (condition === 'not-running' && !isLive(rec)) return Promise.resolve(result());

@@ -49,7 +49,6 @@ export async function releaseRuntime(svc: ContainerService, rec: ContainerRecord
 export async function finalizeExit(svc: ContainerService, rec: ContainerRecord, code: number): Promise<void> {
   if (!['running', 'paused', 'restarting'].includes(rec.State.Status)) return;
   await monitorGone(svc, rec.State.MonitorPid);
-  svc.emit('process-exit', rec.Id, code);
   const oom = (await oomKills(`${svc.opts.cgroupParent}/${rec.Id}`)) > 0;
   await releaseRuntime(svc, rec);
   await fsp.rm(svc.opts.runtime.exitFile(rec.Id), { force: true });
