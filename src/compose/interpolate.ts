@@ -1,23 +1,29 @@
 /**
- * Variable interpolation in a Compose file, as the Compose specification defines it: `$VAR`,
- * `${VAR}`, `${VAR:-default}` (unset or empty), `${VAR-default}` (unset), `${VAR:?message}` /
- * `${VAR?message}` (required), `${VAR:+alt}` / `${VAR+alt}`, and `$$` for a literal `$`. Values
- * come from the process environment, then the project's `.env`. An unset variable without a
- * default is blank, with the warning Compose prints.
+ * Variable substitution in Compose files: `$VAR`, `${VAR}`, `${VAR:-default}`,
+ * `${VAR-default}`, `${VAR:?err}`, `${VAR?err}`, `${VAR:+alt}`, `${VAR+alt}` and `$$` for a
+ * literal dollar. It runs on every string of the parsed file before validation, as Compose
+ * does, so a substituted value is checked like a written one. Defaults may themselves hold
+ * substitutions (`${A:-${B}}`).
  */
-import { ComposeError } from './errors.js';
+import { invalidArgument } from '../lib/errors.js';
 
-export type Lookup = (name: string) => string | undefined;
+/** Where variables come from, and where the unset-variable warnings go. */
+export interface InterpolateEnv {
+  lookup(name: string): string | undefined;
+  /** Called once per unset variable used without a default. */
+  warnUnset(name: string): void;
+}
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-/** Interpolates one string; `path` names it in errors (`services.web.image`). */
-export function interpolate(s: string, lookup: Lookup, warn: (name: string) => void, path: string): string {
+/** Substitutes one string; `where` names the field for error messages. */
+export function interpolateString(s: string, env: InterpolateEnv, where: string): string {
   let out = '';
-  for (let i = 0; i < s.length; ) {
-    const c = s[i]!;
-    if (c !== '$') {
-      out += c;
+  let i = 0;
+  while (i < s.length) {
+    const ch = s[i]!;
+    if (ch !== '$') {
+      out += ch;
       i++;
       continue;
     }
@@ -28,89 +34,79 @@ export function interpolate(s: string, lookup: Lookup, warn: (name: string) => v
       continue;
     }
     if (next === '{') {
-      const end = closing(s, i + 2);
-      if (end < 0) throw new ComposeError(`${path}: invalid interpolation format for ${path}: "${s}"; you may need to escape any $ with another $`);
-      out += braced(s.slice(i + 2, end), lookup, warn, path);
+      const end = closingBrace(s, i + 2);
+      if (end < 0) throw invalidArgument(`invalid interpolation format for ${where}: "${s}"; you may need to escape any $ with another $`);
+      out += braced(s.slice(i + 2, end), env, where, s);
       i = end + 1;
       continue;
     }
     const m = NAME.exec(s.slice(i + 1));
     if (!m) {
+      // A lone `$` (e.g. at the end) is kept as written.
       out += '$';
       i++;
       continue;
     }
-    out += valueOf(m[0], lookup, warn);
+    out += valueOf(m[0], env);
     i += 1 + m[0].length;
   }
   return out;
 }
 
-/** The index of the `}` closing a `${` opened before `from` (nested `${…}` in defaults allowed). */
-function closing(s: string, from: number): number {
+/** The index of the `}` closing a `${` whose body starts at `from`, nesting included. */
+function closingBrace(s: string, from: number): number {
   let depth = 1;
-  for (let i = from; i < s.length; i++) {
-    if (s[i] === '$' && s[i + 1] === '{') {
+  for (let j = from; j < s.length; j++) {
+    if (s[j] === '$' && s[j + 1] === '{') {
       depth++;
-      i++;
-    } else if (s[i] === '}' && --depth === 0) return i;
+      j++;
+    } else if (s[j] === '}' && --depth === 0) return j;
   }
   return -1;
 }
 
-function valueOf(name: string, lookup: Lookup, warn: (name: string) => void): string {
-  const v = lookup(name);
-  if (v === undefined) warn(name);
-  return v ?? '';
+function valueOf(name: string, env: InterpolateEnv): string {
+  const v = env.lookup(name);
+  if (v === undefined) {
+    env.warnUnset(name);
+    return '';
+  }
+  return v;
 }
 
-function braced(body: string, lookup: Lookup, warn: (name: string) => void, path: string): string {
+function braced(body: string, env: InterpolateEnv, where: string, whole: string): string {
   const m = NAME.exec(body);
-  if (!m) throw new ComposeError(`${path}: invalid interpolation format for ${path}: "\${${body}}"`);
+  if (!m) throw invalidArgument(`invalid interpolation format for ${where}: "${whole}"; you may need to escape any $ with another $`);
   const name = m[0];
   const rest = body.slice(name.length);
-  if (rest === '') return valueOf(name, lookup, warn);
+  if (rest === '') return valueOf(name, env);
   const op = /^(:?[-?+])/.exec(rest)?.[1];
-  if (!op) throw new ComposeError(`${path}: invalid interpolation format for ${path}: "\${${body}}"`);
-  const arg = interpolate(rest.slice(op.length), lookup, warn, path);
-  const v = lookup(name);
-  const unset = op.startsWith(':') ? v === undefined || v === '' : v === undefined;
-  switch (op.replace(':', '')) {
+  if (!op) throw invalidArgument(`invalid interpolation format for ${where}: "${whole}"; you may need to escape any $ with another $`);
+  const arg = () => interpolateString(rest.slice(op.length), env, where);
+  const v = env.lookup(name);
+  const colon = op.startsWith(':');
+  const missing = colon ? v === undefined || v === '' : v === undefined;
+  switch (op.slice(-1)) {
     case '-':
-      return unset ? arg : v!;
+      return missing ? arg() : v!;
     case '+':
-      return unset ? '' : arg;
-    default:
-      if (unset) throw new ComposeError(`required variable ${name} is missing a value${arg ? `: ${arg}` : ''}`);
-      return v!;
+      return missing ? '' : arg();
+    default: {
+      if (!missing) return v!;
+      const msg = arg();
+      throw invalidArgument(`required variable ${name} is missing a value${msg ? `: ${msg}` : ''}`);
+    }
   }
 }
 
-/** Interpolates every string value (not keys) of a parsed document, in place; `x-` keys too. */
-export function interpolateTree(node: unknown, lookup: Lookup, warn: (name: string) => void, path = ''): unknown {
-  if (typeof node === 'string') return interpolate(node, lookup, warn, path || '(root)');
-  if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, lookup, warn, `${path}[${i}]`));
-  if (node && typeof node === 'object') {
+/** Substitutes every string value (not keys) of a parsed YAML tree, recording the path. */
+export function interpolateTree(value: unknown, env: InterpolateEnv, path = ''): unknown {
+  if (typeof value === 'string') return interpolateString(value, env, path || 'value');
+  if (Array.isArray(value)) return value.map((v, i) => interpolateTree(v, env, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = interpolateTree(v, lookup, warn, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateTree(v, env, path ? `${path}.${k}` : k);
     return out;
   }
-  return node;
-}
-
-/** Parses a `.env` file: `KEY=value`, `export KEY=value`, comments, single and double quotes. */
-export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new ComposeError(`unexpected character in .env line "${line}"`);
-    let v = m[2]!;
-    if (/^'.*'$/.test(v)) v = v.slice(1, -1);
-    else if (/^".*"$/.test(v)) v = v.slice(1, -1).replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    else v = v.replace(/\s+#.*$/, '');
-    out[m[1]!] = v;
-  }
-  return out;
+  return value;
 }

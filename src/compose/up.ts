@@ -1,239 +1,169 @@
 /**
- * `compose up` and `compose down` (lecture concept: start every container of the application
- * at once, in dependency order, on its own network; take it all down again). Each service's
- * containers carry a hash of their configuration, so `up` recreates only the services whose
- * configuration (or image) changed, keeps the others running, and scales to `replicas`.
+ * `up`: images first, then networks and volumes, then — as Compose does — every service's
+ * containers converged to the plan in dependency order (create, recreate, scale down), and
+ * only then started, each service once its dependencies meet their conditions. A container
+ * that fails to start stops the run with the service and the reason named; services already
+ * started keep running and the later ones stay created, as with Compose.
  */
-import { DaemonError } from '../cli/client.js';
-import { parsePortSpecs } from '../cli/commands/container-parse.js';
-import type { ContainerInfo, Engine } from './engine.js';
-import { ComposeError } from './errors.js';
-import { COMPOSE_VERSION, configHash, containerLabels, containerName, L } from './labels.js';
-import { dependencyOrder } from './load.js';
-import type { Project, Service } from './types.js';
+import { failedPrecondition, invalidArgument, messageOf } from '../lib/errors.js';
+import { progress, type ComposeContext } from './context.js';
+import { aliasesOn, createRequest, serviceNetworks } from './convert.js';
+import { startOrder, withDependencies } from './graph.js';
+import { waitCondition } from './health.js';
+import { ensureImages } from './images.js';
+import { L, configHash, imageName, networkName, projectLabels } from './naming.js';
+import { observe, planService, type Observed } from './planner.js';
+import { ensureNetworks, ensureVolumes } from './resources.js';
 
 export interface UpOptions {
-  forceRecreate: boolean;
-  noDeps: boolean;
-  /** Only these services (and their dependencies unless noDeps); all when empty. */
   services: string[];
-  scale: Record<string, number>;
-  removeOrphans: boolean;
-  /** Builds a service's image (`build:`), returning its ID; set when the caller can build. */
-  build?: (s: Service) => Promise<string>;
-  alwaysBuild: boolean;
+  build?: boolean;
+  noDeps?: boolean;
+  forceRecreate?: boolean;
+  noRecreate?: boolean;
+  removeOrphans?: boolean;
+  scale?: Map<string, number>;
 }
 
-/** Progress lines as Compose prints them without a terminal (` Container p-web-1  Started`). */
-export type Say = (line: string) => void;
-
-/** A Compose duration (`1m30s`, `500ms`) in nanoseconds, as the Engine API takes them. */
-const ns = (d: string | undefined) => {
-  if (!d) return undefined;
-  const unit = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 } as const;
-  const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (!parts.length || parts.map((m) => m[0]).join('') !== d) throw new ComposeError(`invalid duration "${d}"`);
-  return Math.round(parts.reduce((n, m) => n + Number(m[1]) * unit[m[2] as keyof typeof unit], 0));
-};
-
-function createBody(p: Project, s: Service, n: number, image: string, hash: string): object {
-  const { exposed, bindings } = parsePortSpecs(s.ports);
-  for (const e of s.expose) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
-  const nets = Object.entries(s.networks);
-  const first = nets[0];
-  const name = containerName(p.name, s.name, n);
-  const hc = s.healthcheck;
-  return {
-    Image: image,
-    ...(s.command ? { Cmd: s.command } : {}),
-    ...(s.entrypoint ? { Entrypoint: s.entrypoint } : {}),
-    Env: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
-    Labels: containerLabels(p, s, n, hash),
-    WorkingDir: s.working_dir ?? '',
-    User: s.user ?? '',
-    ...(s.hostname ? { Hostname: s.hostname } : {}),
-    ExposedPorts: exposed,
-    ...(hc ? { Healthcheck: hc.disable ? { Test: ['NONE'] } : { Test: hc.test, Interval: ns(hc.interval), Timeout: ns(hc.timeout), Retries: hc.retries, StartPeriod: ns(hc.start_period) } } : {}),
-    HostConfig: {
-      PortBindings: bindings,
-      Mounts: s.volumes.map((v) => ({ Type: v.type, ...(v.source ? { Source: v.type === 'volume' ? p.volumes[v.source]!.name : v.source } : {}), Target: v.target, ReadOnly: v.read_only })),
-      RestartPolicy: { Name: s.restart === 'no' || !s.restart ? '' : s.restart.split(':')[0], ...(s.restart?.startsWith('on-failure:') ? { MaximumRetryCount: Number(s.restart.split(':')[1]) } : {}) },
-      ...(first ? { NetworkMode: p.networks[first[0]]!.name } : {}),
-    },
-    NetworkingConfig: first ? { EndpointsConfig: { [p.networks[first[0]]!.name]: { Aliases: [s.name, name, ...first[1].aliases] } } } : {},
-  };
+/** The project's containers (not one-off) of `service`, or of every service. */
+export async function serviceContainers(ctx: ComposeContext, service?: string) {
+  return ctx.engine.containers(projectLabels(ctx.project.name, service));
 }
 
-async function ensureNetworksAndVolumes(e: Engine, p: Project, say: Say): Promise<void> {
-  for (const [key, n] of Object.entries(p.networks)) {
-    if (await e.networkExists(n.name)) continue;
-    if (n.external) throw new ComposeError(`network ${n.name} declared as external, but could not be found`);
-    say(` Network ${n.name}  Creating`);
-    await e.createNetwork({ Name: n.name, Driver: n.driver ?? 'bridge', Internal: n.internal, Labels: { ...n.labels, [L.project]: p.name, [L.network]: key, [L.version]: COMPOSE_VERSION } });
-    say(` Network ${n.name}  Created`);
+/** Checks that every named service exists. */
+export function checkServices(ctx: ComposeContext, names: readonly string[]): void {
+  for (const n of names) if (!ctx.project.model.services[n]) throw invalidArgument(`no such service: ${n}`);
+}
+
+/** Creates replica `n` of `service` and joins its other networks; returns the container id. */
+export async function createReplica(ctx: ComposeContext, service: string, n: number): Promise<{ id: string; name: string }> {
+  // The request names the image as the file does (so `ps` shows `busybox`); the planner
+  // compares the containers' image IDs with the one resolved before.
+  const { name, body } = createRequest(ctx.project, service, n, imageName(ctx.project, service));
+  progress(ctx, 'Container', name, 'Creating');
+  const id = await ctx.engine.create(name, body);
+  for (const net of serviceNetworks(ctx.project.model.services[service]!).slice(1)) {
+    await ctx.engine.connect(networkName(ctx.project, net), id, aliasesOn(ctx.project, service, name, net));
   }
-  for (const [key, v] of Object.entries(p.volumes)) {
-    if (await e.volumeExists(v.name)) continue;
-    if (v.external) throw new ComposeError(`external volume "${v.name}" not found`);
-    say(` Volume "${v.name}"  Creating`);
-    await e.createVolume({ Name: v.name, Driver: v.driver ?? 'local', DriverOpts: v.driver_opts, Labels: { ...v.labels, [L.project]: p.name, [L.volume]: key, [L.version]: COMPOSE_VERSION } });
-    say(` Volume "${v.name}"  Created`);
+  progress(ctx, 'Container', name, 'Created');
+  return { id, name };
+}
+
+async function startOne(ctx: ComposeContext, service: string, id: string, name: string): Promise<void> {
+  progress(ctx, 'Container', name, 'Starting');
+  try {
+    await ctx.engine.start(id);
+  } catch (e) {
+    progress(ctx, 'Container', name, 'Error');
+    throw failedPrecondition(`service "${service}" failed to start: container ${name}: ${messageOf(e)}`);
   }
+  progress(ctx, 'Container', name, 'Started');
 }
 
-/** The services `up` acts on: those named and (unless noDeps) what they depend on. */
-function selected(p: Project, o: UpOptions): string[] {
-  const order = dependencyOrder(p.services);
-  if (!o.services.length) return order;
-  for (const n of o.services) if (!p.services[n]) throw new ComposeError(`no such service: ${n}`);
-  const want = new Set<string>();
-  const add = (n: string) => {
-    if (want.has(n)) return;
-    want.add(n);
-    if (!o.noDeps) for (const d of Object.keys(p.services[n]!.depends_on)) if (p.services[d]) add(d);
-  };
-  o.services.forEach(add);
-  return order.filter((n) => want.has(n));
+async function removeOne(ctx: ComposeContext, c: Observed): Promise<void> {
+  if (c.running) {
+    progress(ctx, 'Container', c.name, 'Stopping');
+    await ctx.engine.stop(c.id);
+    progress(ctx, 'Container', c.name, 'Stopped');
+  }
+  progress(ctx, 'Container', c.name, 'Removing');
+  await ctx.engine.remove(c.id);
+  progress(ctx, 'Container', c.name, 'Removed');
 }
 
-/** Waits until `dep`'s containers meet `condition` (Compose's messages when they cannot). */
-async function waitFor(e: Engine, p: Project, dep: string, condition: string): Promise<void> {
-  const mine = (await e.containers(p.name)).filter((c) => c.Labels[L.service] === dep && c.Labels[L.oneoff] !== 'True');
-  for (const c of mine) {
-    const name = c.Names[0]!.slice(1);
-    if (condition === 'service_completed_successfully') {
-      const code = await e.wait(c.Id);
-      if (code !== 0) throw new ComposeError(`service "${dep}" didn't complete successfully: exit ${code}`);
-    } else if (condition === 'service_healthy') {
-      for (;;) {
-        const st = (await e.inspect(c.Id)).State;
-        if (!st.Health) throw new ComposeError(`container ${name} has no healthcheck configured`);
-        if (st.Health.Status === 'healthy') break;
-        if (st.Health.Status === 'unhealthy') throw new ComposeError(`dependency failed to start: container ${name} is unhealthy`);
-        if (!st.Running) throw new ComposeError(`dependency failed to start: container ${name} exited (${st.ExitCode})`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+/**
+ * Brings one service's containers to its plan, short of starting them (Compose creates every
+ * service before starting any); returns the containers to start.
+ */
+async function converge(ctx: ComposeContext, service: string, image: string, opts: UpOptions): Promise<Array<{ id: string; name: string; recreated?: boolean }>> {
+  const s = ctx.project.model.services[service]!;
+  const existing = (await serviceContainers(ctx, service)).map(observe);
+  const replicas = opts.scale?.get(service) ?? s.deploy?.replicas ?? 1;
+  if (s.container_name && replicas > 1) throw invalidArgument(`services.${service}: can't set container_name and scale the service to ${replicas} replicas`);
+  const actions = planService(existing, { replicas, hash: configHash(s), image, forceRecreate: opts.forceRecreate, noRecreate: opts.noRecreate });
+  const toStart: Array<{ id: string; name: string; recreated?: boolean }> = [];
+  for (const a of actions) {
+    if (a.kind === 'remove') await removeOne(ctx, a.container);
+    else if (a.kind === 'keep') progress(ctx, 'Container', a.container.name, 'Running');
+    else if (a.kind === 'start') toStart.push(a.container);
+    else if (a.kind === 'create') toStart.push(await createReplica(ctx, service, a.number));
+    else {
+      // Recreate: the old container steps aside under a temporary name, so the new one can
+      // take its name; it is removed once the new one exists.
+      const old = a.container;
+      progress(ctx, 'Container', old.name, 'Recreate');
+      if (old.running) await ctx.engine.stop(old.id);
+      await ctx.engine.rename(old.id, `${old.id.slice(0, 12)}_${old.name}`);
+      const c = await createReplica(ctx, service, old.number);
+      await ctx.engine.remove(old.id);
+      progress(ctx, 'Container', old.name, 'Recreated');
+      toStart.push({ ...c, recreated: true });
     }
   }
+  return toStart;
 }
 
-export async function up(e: Engine, p: Project, o: UpOptions, say: Say): Promise<void> {
-  await ensureNetworksAndVolumes(e, p, say);
-  const existing = await e.containers(p.name);
-  const orphans = existing.filter((c) => !p.services[c.Labels[L.service] ?? ''] && c.Labels[L.oneoff] !== 'True');
-  if (orphans.length && !o.removeOrphans) say(`WARN[0000] Found orphan containers (${orphans.map((c) => c.Names[0]!.slice(1)).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
-  if (o.removeOrphans) for (const c of orphans) await removeOne(e, c, say, false);
-  for (const name of selected(p, o)) {
-    const s = p.services[name]!;
-    for (const [dep, d] of Object.entries(s.depends_on)) if (p.services[dep]) await waitFor(e, p, dep, d.condition);
-    await converge(e, p, s, o, existing.filter((c) => c.Labels[L.service] === name && c.Labels[L.oneoff] !== 'True'), say);
-  }
-}
-
-async function imageFor(e: Engine, p: Project, s: Service, o: UpOptions, say: Say): Promise<string> {
-  if (s.build && o.build && (o.alwaysBuild || !s.image || !(await e.imageId(s.image)))) {
-    const tagged = await e.imageId(s.image ?? `${p.name}-${s.name}`);
-    if (!tagged || o.alwaysBuild) return o.build(s);
-  }
-  const ref = s.image ?? `${p.name}-${s.name}`;
-  const id = await e.imageId(ref);
-  if (id) return id;
-  if (!s.image) throw new ComposeError(`service "${s.name}" has a build section but its image was not built`);
-  say(` ${s.name} Pulling`);
-  await e.pull(s.image);
-  say(` ${s.name} Pulled`);
-  return (await e.imageId(s.image))!;
-}
-
-/** Brings one service to `replicas` containers of its current configuration. */
-async function converge(e: Engine, p: Project, s: Service, o: UpOptions, mine: ContainerInfo[], say: Say): Promise<void> {
-  const imageId = await imageFor(e, p, s, o, say);
-  const hash = configHash(s, imageId);
-  const replicas = o.scale[s.name] ?? s.replicas;
-  const byNumber = new Map(mine.map((c) => [Number(c.Labels[L.number]), c]));
-  for (const [n, c] of byNumber) if (n > replicas) await removeOne(e, c, say, false);
-  for (let n = 1; n <= replicas; n++) {
-    const name = containerName(p.name, s.name, n);
-    let c = byNumber.get(n);
-    if (c && (o.forceRecreate || c.Labels[L.hash] !== hash)) {
-      say(` Container ${name}  Recreate`);
-      await e.remove(c.Id, false);
-      c = undefined;
-      say(` Container ${name}  Recreated`);
-    }
-    let id = c?.Id;
-    if (!id) {
-      if (!c) say(` Container ${name}  Creating`);
+/** Waits until the dependencies of `service` meet their conditions. */
+async function waitDependencies(ctx: ComposeContext, service: string): Promise<void> {
+  const s = ctx.project.model.services[service]!;
+  for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
+    if (!ctx.project.model.services[dep]) continue;
+    for (const c of (await serviceContainers(ctx, dep)).map(observe)) {
+      if (condition === 'service_started') continue;
+      progress(ctx, 'Container', c.name, 'Waiting');
       try {
-        id = await e.create(name, createBody(p, s, n, s.image ?? `${p.name}-${s.name}`, hash));
-      } catch (err) {
-        throw new ComposeError(`service "${s.name}": ${err instanceof DaemonError ? err.message : (err as Error).message}`);
+        await waitCondition(ctx, c.id, c.name, dep, condition);
+      } catch (e) {
+        progress(ctx, 'Container', c.name, 'Error');
+        throw failedPrecondition(`dependency failed to start: ${messageOf(e)}`);
       }
-      for (const [key, net] of Object.entries(s.networks).slice(1)) await e.connect(p.networks[key]!.name, id, [s.name, name, ...net.aliases]);
-      say(` Container ${name}  Created`);
-    } else if (c!.State === 'running') {
-      say(` Container ${name}  Running`);
-      continue;
+      progress(ctx, 'Container', c.name, condition === 'service_healthy' ? 'Healthy' : 'Exited');
     }
-    say(` Container ${name}  Starting`);
-    try {
-      await e.start(id);
-    } catch (err) {
-      throw new ComposeError(`service "${s.name}" failed to start: ${err instanceof DaemonError ? err.daemonMessage : (err as Error).message}`);
-    }
-    say(` Container ${name}  Started`);
   }
 }
 
-async function removeOne(e: Engine, c: ContainerInfo, say: Say, volumes: boolean): Promise<void> {
-  const name = c.Names[0]!.slice(1);
-  if (c.State === 'running') {
-    say(` Container ${name}  Stopping`);
-    await e.stop(c.Id);
-    say(` Container ${name}  Stopped`);
-  }
-  say(` Container ${name}  Removing`);
-  await e.remove(c.Id, volumes);
-  say(` Container ${name}  Removed`);
+/** Creates the networks and named volumes `services` use, if missing. */
+export async function ensureResources(ctx: ComposeContext, services: readonly string[]): Promise<void> {
+  const model = ctx.project.model;
+  await ensureNetworks(ctx, services.flatMap((s) => serviceNetworks(model.services[s]!)));
+  await ensureVolumes(ctx, services.flatMap((s) => (model.services[s]!.volumes ?? []).filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)));
 }
 
-export interface DownOptions {
-  volumes: boolean;
-  removeOrphans: boolean;
-  /** `--rmi local`: the images built for services without an `image:` name; `all`: every service image. */
-  rmi?: 'local' | 'all';
+/** Containers of the project whose service is not in the model. */
+export async function orphans(ctx: ComposeContext): Promise<Observed[]> {
+  return (await serviceContainers(ctx)).filter((c) => !ctx.project.model.services[c.Labels[L.service] ?? '']).map(observe);
 }
 
-/** Stops and removes the project's containers, then its networks (and named volumes with -v). */
-export async function down(e: Engine, p: Project, o: DownOptions, say: Say): Promise<void> {
-  const all = await e.containers(p.name);
-  // Dependents first: the reverse of the start order; orphans only with --remove-orphans.
-  const order = dependencyOrder(p.services).reverse();
-  const rank = (c: ContainerInfo) => {
-    const i = order.indexOf(c.Labels[L.service] ?? '');
-    return i < 0 ? -1 : i;
-  };
-  for (const c of all.filter((c) => rank(c) >= 0 || o.removeOrphans || c.Labels[L.oneoff] === 'True').sort((a, b) => rank(a) - rank(b))) await removeOne(e, c, say, o.volumes);
-  for (const n of await e.projectNetworks(p.name)) {
-    if (Object.values(p.networks).some((x) => x.name === n.Name && x.external)) continue;
-    say(` Network ${n.Name}  Removing`);
-    await e.removeNetwork(n.Name);
-    say(` Network ${n.Name}  Removed`);
+/** Runs `up`; resolves with the services it brought up, in start order. */
+export async function up(ctx: ComposeContext, opts: UpOptions): Promise<string[]> {
+  const model = ctx.project.model;
+  checkServices(ctx, opts.services);
+  for (const name of opts.scale?.keys() ?? []) checkServices(ctx, [name]);
+  const targets = !opts.services.length ? Object.keys(model.services) : opts.noDeps ? opts.services : withDependencies(model, opts.services);
+  // --no-deps: the dependencies are neither started nor waited for.
+  const order = startOrder(model, targets.sort()).filter((s) => targets.includes(s));
+  // Images first: a pull or build that fails leaves no network or volume behind.
+  const images = await ensureImages(ctx, order, { build: opts.build });
+  await ensureResources(ctx, order);
+  const stray = await orphans(ctx);
+  if (stray.length && opts.removeOrphans) for (const c of stray) await removeOne(ctx, c);
+  else if (stray.length)
+    ctx.err.write(`WARN[0000] Found orphan containers ([${stray.map((c) => c.name).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`);
+  const toStart = new Map<string, Array<{ id: string; name: string; recreated?: boolean }>>();
+  const replaced = new Set<string>();
+  for (const service of order) {
+    // A service living in another's network namespace must follow that one's new container.
+    const host = /^service:(.+)$/.exec(model.services[service]!.network_mode ?? '')?.[1];
+    const force = opts.forceRecreate || (host !== undefined && replaced.has(host));
+    const started = await converge(ctx, service, images.get(service)!, { ...opts, forceRecreate: force });
+    if (started.some((c) => c.recreated)) replaced.add(service);
+    toStart.set(service, started);
   }
-  if (o.rmi)
-    for (const s of Object.values(p.services)) {
-      if (o.rmi === 'local' && s.image) continue;
-      const ref = s.image ?? `${p.name}-${s.name}`;
-      if (!(await e.imageId(ref))) continue;
-      say(` Image ${ref}  Removing`);
-      await e.removeImage(ref);
-      say(` Image ${ref}  Removed`);
-    }
-  if (o.volumes)
-    for (const v of await e.projectVolumes(p.name)) {
-      if (Object.values(p.volumes).some((x) => x.name === v.Name && x.external)) continue;
-      say(` Volume ${v.Name}  Removing`);
-      await e.removeVolume(v.Name);
-      say(` Volume ${v.Name}  Removed`);
-    }
+  for (const service of order) {
+    const pending = toStart.get(service)!;
+    if (!pending.length) continue;
+    await waitDependencies(ctx, service);
+    for (const c of pending) await startOne(ctx, service, c.id, c.name);
+  }
+  return order;
 }

@@ -35,9 +35,9 @@ export class Terminal {
     this.tmux(['resize-window', '-t', 'main', '-x', String(width), '-y', String(height)]);
   }
 
-  /** The visible screen plus scrollback, trailing blank lines dropped. */
-  screen(): string {
-    return this.tmux(['capture-pane', '-p', '-J', '-S', '-2000', '-t', 'main']).replace(/\n+$/, '\n');
+  /** The visible screen plus scrollback, trailing blank lines dropped; `escapes` keeps colours. */
+  screen(escapes = false): string {
+    return this.tmux(['capture-pane', '-p', '-J', ...(escapes ? ['-e'] : []), '-S', '-2000', '-t', 'main']).replace(/\n+$/, '\n');
   }
 
   clear(): void {

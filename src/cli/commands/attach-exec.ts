@@ -46,7 +46,7 @@ async function attach(cli: Cli, ref: string, flags: AttachFlags): Promise<number
   return session.detached ? 0 : await status;
 }
 
-interface ExecFlags {
+export interface ExecFlags {
   detach?: boolean;
   detachKeys?: string;
   env?: string[];
@@ -67,7 +67,7 @@ function readEnvFile(p: string): string {
   }
 }
 
-async function exec(cli: Cli, ref: string, cmdArgs: string[], f: ExecFlags): Promise<number> {
+export async function exec(cli: Cli, ref: string, cmdArgs: string[], f: ExecFlags): Promise<number> {
   const tty = !!f.tty;
   const interactive = !!f.interactive;
   if (tty && interactive && !f.detach && !cli.in.isTTY) throw new StatusError('the input device is not a TTY', 1);

@@ -32,7 +32,10 @@ export function registerNetworkRoutes(r: Router, svc: ContainerService, nets: Ne
         if (!ep.EndpointID) continue; // only running containers have endpoints, as in Docker
         containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '' };
       }
-    const options = n.Driver === 'bridge' ? { 'com.docker.network.bridge.name': BridgeName!, ...rest.Options } : rest.Options;
+    // Docker names the bridge in Options only for the default network (docker0) or when the
+    // creator asked for a name; docker-compose 1.29 treats any other option as a changed
+    // network and refuses to reuse it.
+    const options = n.Name === 'bridge' ? { 'com.docker.network.bridge.name': BridgeName!, ...rest.Options } : rest.Options;
     return { ...rest, Options: options, EnableIPv4: true, Containers: containers };
   };
 
