@@ -3,7 +3,7 @@
  * warning), `.env`, short and long syntaxes, merging of several files by Compose's rules,
  * project names, and errors that name the field's path and line.
  */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,8 +12,15 @@ import { interpolateString } from '../../../src/compose/interpolate.js';
 import { loadProject, normalizeProjectName, serviceEnv } from '../../../src/compose/load.js';
 import { configHash } from '../../../src/compose/naming.js';
 
+/** Every project directory made here, removed when the file's tests are done. */
+const made: string[] = [];
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function project(files: Record<string, string>, opts: { env?: NodeJS.ProcessEnv; names?: string[]; projectName?: string; dir?: string } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), opts.dir ?? 'compose-unit-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   const warnings: string[] = [];
   const p = loadProject({ cwd: dir, files: opts.names, env: opts.env ?? {}, projectName: opts.projectName, warn: (m) => warnings.push(m) });
@@ -176,6 +183,7 @@ describe('errors name the path', () => {
   });
   it('no file at all', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-empty-'));
+    made.push(dir);
     assert.throws(() => loadProject({ cwd: dir, env: {}, warn: () => {} }), /no configuration file provided: not found/);
   });
 });
